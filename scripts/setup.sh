@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Sets up everything mamcrawler needs on a fresh Debian machine: system packages (when
+# missing and we are root), a virtual environment in .venv and the package with its extras.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_pkgs=()
+for bin_pkg in qbittorrent-nox:qbittorrent-nox opentracker:opentracker ffmpeg:ffmpeg \
+               espeak-ng:espeak-ng sox:sox gcc:gcc; do
+  bin=${bin_pkg%%:*}; pkg=${bin_pkg##*:}
+  command -v "$bin" >/dev/null 2>&1 || need_pkgs+=("$pkg")
+done
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+  else
+    echo "missing system packages: ${need_pkgs[*]} (install them with apt-get as root)" >&2
+    exit 1
+  fi
+fi
+
+PY=${PYTHON:-}
+if [ -z "$PY" ]; then
+  for cand in python3.12 python3.11 python3; do
+    if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import sys; sys.exit(not ((3,11) <= sys.version_info[:2] < (3,13)))'; then
+      PY=$cand; break
+    fi
+  done
+fi
+[ -n "$PY" ] || { echo "mamcrawler needs Python 3.11 or 3.12 (durable-rules does not import on 3.13)" >&2; exit 1; }
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[dev,audio]'

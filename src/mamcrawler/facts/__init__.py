@@ -1,0 +1,48 @@
+"""Fact models and the fact snapshot: nouns observed by sensors, frozen and validated."""
+
+from mamcrawler.facts.models import (
+    Account,
+    AudioScan,
+    Event,
+    EventKind,
+    FactModel,
+    FreeKind,
+    LibraryItem,
+    Memory,
+    PausedBy,
+    Release,
+    ReleaseSource,
+    RulesSnapshot,
+    StorePrices,
+    Torrent,
+    TorrentState,
+    UserClass,
+    Want,
+    WantSource,
+)
+from mamcrawler.facts.snapshot import FactGap, FactSnapshot, Provenance, Source
+
+__all__ = [
+    "Account",
+    "AudioScan",
+    "Event",
+    "EventKind",
+    "FactGap",
+    "FactModel",
+    "FactSnapshot",
+    "FreeKind",
+    "LibraryItem",
+    "Memory",
+    "PausedBy",
+    "Provenance",
+    "Release",
+    "ReleaseSource",
+    "RulesSnapshot",
+    "Source",
+    "StorePrices",
+    "Torrent",
+    "TorrentState",
+    "UserClass",
+    "Want",
+    "WantSource",
+]
