@@ -70,12 +70,13 @@ class Event(FactModel):
 
 
 class StorePrices(FactModel):
-    """Bonus store prices (§1, §7); defaults are the documented ones."""
+    """Bonus store prices read from the store (§1, §7); ``None`` = not read, the policy's
+    documented defaults apply."""
 
-    vip_points_per_week: int = Field(1250, gt=0)
-    upload_points_per_gib: int = Field(500, gt=0)
-    personal_freeleech_points: int = Field(50000, gt=0)
-    wedge_points: int = Field(50000, gt=0)
+    vip_points_per_week: int | None = Field(None, gt=0)
+    upload_points_per_gib: int | None = Field(None, gt=0)
+    personal_freeleech_points: int | None = Field(None, gt=0)
+    wedge_points: int | None = Field(None, gt=0)
 
 
 class RulesSnapshot(FactModel):

@@ -85,5 +85,5 @@ class FactSnapshot(FactModel):
             return True
         seen = self.observed_at(source)
         if seen is None:
-            return False if not self.provenance else True
+            return bool(self.provenance)
         return now - seen > max_age

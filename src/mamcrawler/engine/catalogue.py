@@ -1,0 +1,130 @@
+"""The fact fields rules may name: ``namespace.field`` → kind, source and meaning.
+
+This table is the contract between sensors' facts and policy authors: ``policy check``
+rejects unknown fields and comparisons of the wrong kind, and ``decide`` fails a rule
+closed when a source it depends on is gapped or stale. ``flags.*`` are declared by the
+policy itself. Imports ``facts`` only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from mamcrawler.facts import Source
+
+Kind = Literal["number", "bool", "str"]
+
+
+@dataclass(frozen=True)
+class Field:
+    kind: Kind
+    sources: frozenset[Source]
+    meaning: str
+
+
+_ACC = frozenset({Source.TRACKER_ACCOUNT})
+_ACC_STORE = frozenset({Source.TRACKER_ACCOUNT, Source.TRACKER_STORE})
+_EVT = frozenset({Source.TRACKER_RULES})
+_MEM: frozenset[Source] = frozenset()
+_QB = frozenset({Source.QBITTORRENT})
+_CAND = frozenset({Source.LIBRARY, Source.QBITTORRENT})
+
+
+def _f(kind: Kind, sources: frozenset[Source], meaning: str) -> Field:
+    return Field(kind, sources, meaning)
+
+
+FIELDS: dict[str, Field] = {
+    # account.* — §1, §10, hit-and-run guard
+    "account.ratio": _f("number", _ACC, "Ratio the tracker reports."),
+    "account.ratio_over_floor": _f("number", _ACC, "Ratio minus ratio.floor (negative below the floor)."),
+    "account.bonus_points": _f("number", _ACC, "Bonus points held."),
+    "account.wedges": _f("number", _ACC, "Freeleech wedges held."),
+    "account.user_class": _f("str", _ACC, "User class name."),
+    "account.is_vip": _f("bool", _ACC, "VIP time remains."),
+    "account.vip_days_left": _f("number", _ACC, "Days of VIP left (0 when not VIP)."),
+    "account.vip_renewal_points": _f("number", _ACC_STORE, "Points one VIP renewal costs."),
+    "account.protected_points": _f("number", _ACC_STORE, "VIP renewal + reserve: never spent on anything else."),
+    "account.points_spendable": _f("number", _ACC_STORE, "Bonus points minus protected points (may be negative)."),
+    "account.can_afford_renewal": _f("bool", _ACC_STORE, "Points cover the next VIP renewal."),
+    "account.vip_weeks_affordable": _f("number", _ACC_STORE, "Largest VIP purchase within cap using all points."),
+    "account.vip_weeks_from_surplus": _f("number", _ACC_STORE, "Largest VIP purchase within cap keeping the reserve."),
+    "account.vip_at_cap": _f("bool", _ACC, "No VIP purchase fits under the cap."),
+    "account.upload_gib_buyable": _f(
+        "number",
+        _ACC_STORE,
+        "Upload credit GiB buyable from spendable points, in lots (0 when surplus_to_upload is off).",
+    ),
+    "account.download_headroom_gib": _f("number", _ACC, "GiB downloadable at full cost before ratio hits the floor."),
+    "account.unsat_count": _f("number", _ACC, "Unsatisfied snatches."),
+    "account.unsat_limit": _f("number", _ACC, "Unsatisfied limit of the class."),
+    "account.unsat_headroom": _f("number", _ACC, "Limit minus count."),
+    # events.* — §6, §10
+    "events.freeleech_active": _f("bool", _EVT, "A site freeleech event is on."),
+    "events.bonus_active": _f("bool", _EVT, "A bonus or multiplier event is on."),
+    "events.holiday_active": _f("bool", _EVT, "A holiday event is on."),
+    "events.any_active": _f("bool", _EVT, "Any event is on."),
+    # state.* — what earlier cycles decided (the store)
+    "state.downloads_frozen": _f("bool", _MEM, "The ratio freeze is in force."),
+    "state.downloads_today": _f("number", _MEM, "Downloads started today."),
+    "state.download_budget_today": _f("number", _EVT, "§6 budget for today, events included."),
+    "state.points_spent_today": _f("number", _MEM, "Non-VIP points spent today."),
+    "state.upload_slots": _f("number", _MEM, "Upload slots last set (unknown if never)."),
+    # candidate.* — the chosen release of one wanted book (§5, §7, §8, §9, §14)
+    "candidate.release_id": _f("str", _CAND, "Release id."),
+    "candidate.book_key": _f("str", _CAND, "Normalised title + first author."),
+    "candidate.want_source": _f("str", _CAND, "Why the book is wanted (top10, wishlist, series_completion…)."),
+    "candidate.is_free": _f("bool", _CAND, "Costs no ratio (site / global / VIP / personal freeleech)."),
+    "candidate.free_kind": _f("str", _CAND, "none, site_freeleech, vip_freeleech, personal_freeleech…"),
+    "candidate.size_gib": _f("number", _CAND, "Size in GiB."),
+    "candidate.seeders": _f("number", _CAND, "Seeders."),
+    "candidate.leechers": _f("number", _CAND, "Leechers (demand)."),
+    "candidate.bitrate_kbps": _f("number", _CAND, "Bitrate."),
+    "candidate.has_free_alternative": _f("bool", _CAND, "A free release of the book passes the floor."),
+    "candidate.paid_strictly_better": _f("bool", _CAND, "Chosen paid release is strictly better than every free one."),
+    "candidate.library_has_book": _f("bool", _CAND, "The library holds an edition of the book."),
+    "candidate.better_than_library": _f("bool", _CAND, "Strictly better than the library's edition (§5)."),
+    "candidate.in_client": _f("bool", _CAND, "qBittorrent already has this book or release."),
+    "candidate.already_bought": _f("bool", _CAND, "Personal freeleech already bought for it."),
+    "candidate.pending": _f("bool", _CAND, "On the VIP pending list."),
+    "candidate.group_missing_count": _f("number", _CAND, "Missing titles in its series/author group."),
+    "candidate.pfl_points": _f("number", _CAND, "Points personal freeleech costs."),
+    "candidate.points_left_after_pfl": _f(
+        "number", _CAND | _ACC_STORE, "Spendable points (beyond renewal + reserve) left after buying it with points."
+    ),
+    "candidate.headroom_after_gib": _f("number", _CAND | _ACC, "Download headroom left after it at full cost."),
+    "candidate.vip_only": _f("bool", _CAND, "A VIP-only torrent."),
+    # torrent.* — one torrent in qBittorrent (§10)
+    "torrent.hash": _f("str", _QB, "Info-hash."),
+    "torrent.state": _f("str", _QB, "downloading, seeding, paused_upload, stalled_download…"),
+    "torrent.complete": _f("bool", _QB, "Fully downloaded."),
+    "torrent.downloading": _f("bool", _QB, "Still fetching data (active, stalled or queued)."),
+    "torrent.seed_hours": _f("number", _QB, "Hours seeded."),
+    "torrent.stalled_minutes": _f("number", _QB, "Minutes stalled (0 when not)."),
+    "torrent.paused_by": _f("str", _QB, "nobody, user or mamcrawler."),
+    "torrent.added_by_us": _f("bool", _QB, "mamcrawler added it."),
+    "torrent.free": _f("bool", _QB, "Downloaded as freeleech."),
+    "torrent.frozen_by_us": _f("bool", _QB, "Paused by the ratio freeze."),
+    "torrent.earns_points": _f("bool", _QB, "Earns bonus points (unknown when not estimated)."),
+    "torrent.adds_ratio": _f("bool", _QB, "Uploaded anything in the last 30 days (unknown if not tracked)."),
+    "torrent.superior_edition_exists": _f("bool", _QB, "A strictly better edition of the book is known."),
+    "torrent.superior_edition_seeding": _f("bool", _QB, "A strictly better edition is seeding."),
+    "torrent.seeders": _f("number", _QB, "Seeders in the swarm."),
+    "torrent.leechers": _f("number", _QB, "Leechers in the swarm."),
+}
+
+
+def field_kind(path: str, declared_flags: frozenset[str]) -> Kind | None:
+    """The kind of a fact path, or None when no such field exists."""
+    if path.startswith("flags."):
+        return "bool" if path.removeprefix("flags.") in declared_flags else None
+    found = FIELDS.get(path)
+    return found.kind if found else None
+
+
+def namespaces_for(subject: str) -> frozenset[str]:
+    """Namespaces a rule about ``subject`` may read."""
+    shared = {"account", "events", "state", "flags"}
+    if subject in ("candidate", "torrent"):
+        shared.add(subject)
+    return frozenset(shared)

@@ -1,0 +1,150 @@
+"""``decide(policy, snapshot, *, now) -> DecisionBatch``: the pure heart of mamcrawler.
+
+Layer by layer (the SPEC's priority order) the evaluator finds which rules match which
+rows; flags set by a layer become visible to the next. A rule that depends on a gapped
+or stale source never proposes an action; if it only flags or blocks, it is taken as
+matched (fail closed: when unsure, hold back). The planner then turns matches into
+planned actions under blocks, guards and caps, and every step leaves a record.
+No I/O, no clock, no randomness, no dry-run flag: ``now`` is an argument and the same
+inputs give the same batch whatever order the facts arrived in."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from mamcrawler.engine.catalogue import FIELDS
+from mamcrawler.engine.compiled import CompiledRule, Policy
+from mamcrawler.engine.derive import Candidate, World, build_world
+from mamcrawler.engine.evaluators import REFERENCE, Evaluator, explain
+from mamcrawler.engine.guards import Ledger
+from mamcrawler.engine.planner import Match, Verdict, plan, record_for
+from mamcrawler.engine.records import DecisionBatch, DecisionRecord, decision_id
+from mamcrawler.engine.rows import Row
+from mamcrawler.facts import FactSnapshot, Source
+
+
+def rule_sources(policy: Policy) -> dict[str, frozenset[Source]]:
+    """Sources each rule depends on: its own facts' plus those behind the flags it reads."""
+    setters: dict[str, list[CompiledRule]] = {}
+    for rule in policy.rules:
+        if rule.flag:
+            setters.setdefault(rule.flag, []).append(rule)
+    out: dict[str, frozenset[Source]] = {}
+    for rule in policy.rules:  # ordered by layer, so flag setters come first
+        deps: set[Source] = set()
+        for fact in rule.facts:
+            if fact.startswith("flags."):
+                for setter in setters.get(fact.removeprefix("flags."), []):
+                    deps |= out.get(setter.id, frozenset())
+            elif fact in FIELDS:
+                deps |= FIELDS[fact].sources
+        out[rule.id] = frozenset(deps)
+    return out
+
+
+def _rows_of(world: World, kind: str) -> Sequence[Row]:
+    if kind == "account":
+        return (world.account_row,)
+    if kind == "candidate":
+        return tuple(c.row for c in world.candidates)
+    return world.torrent_rows
+
+
+def evaluate_layers(policy: Policy, world: World, evaluator: Evaluator) -> tuple[list[Match], dict[str, bool]]:
+    """Stratified evaluation: every match, in the deterministic order, and the final flags."""
+    deps = rule_sources(policy)
+    flags = dict.fromkeys(sorted({r.flag for r in policy.rules if r.flag}), False)
+    matches: list[Match] = []
+    for layer in sorted({r.layer for r in policy.rules if r.enabled}):
+        rules = [r for r in policy.rules if r.layer == layer and r.enabled]
+        shared = {**world.shared, **{f"flags.{k}": v for k, v in flags.items()}}
+        rows = {
+            kind: [row.with_shared(shared) for row in _rows_of(world, kind)]
+            for kind in {r.subject.value for r in rules}
+        }
+        gapped = {r.id for r in rules if deps[r.id] & world.gapped}
+        live = [r for r in rules if r.id not in gapped]
+        found = evaluator.match(live, [row for kind_rows in rows.values() for row in kind_rows])
+        for rule in rules:
+            for row in rows[rule.subject.value]:
+                if rule.id in gapped:
+                    if rule.flag or rule.block:
+                        matches.append(Match(rule, row, forced=True))
+                elif (rule.id, row.id) in found:
+                    matches.append(Match(rule, row))
+        for m in matches:
+            if m.rule.layer == layer and m.rule.flag:
+                flags[m.rule.flag] = True
+    return matches, flags
+
+
+def _ladder(candidate: Candidate | None) -> dict[str, object]:
+    if candidate is None:
+        return {}
+    s = candidate.selection
+    out: dict[str, object] = {
+        "release_id": s.chosen.id,
+        "parts": s.key.named(),
+        "selection": s.reason,
+        "considered": s.considered,
+        "rejected": {rid: why.reason for rid, why in s.rejected},
+    }
+    if s.versus is not None:
+        out["decided_by"] = {"step": s.versus.step, "chosen": s.versus.winner, "runner_up": s.versus.loser}
+    if candidate.library_key is not None:
+        out["library_parts"] = candidate.library_key.named()
+    return out
+
+
+def decide(policy: Policy, snapshot: FactSnapshot, *, now: datetime, evaluator: Evaluator = REFERENCE) -> DecisionBatch:
+    """Decide what to do about ``snapshot`` under ``policy`` at ``now``."""
+    world = build_world(policy, snapshot, now)
+    matches, flags = evaluate_layers(policy, world, evaluator)
+    memory = snapshot.memory
+    ledger = Ledger.open(policy, world, memory.downloads_today, memory.points_spent_today, memory.purchases_today)
+    verdicts = plan(policy, world, matches, ledger)
+    candidates = {c.row.id: c for c in world.candidates}
+    final_shared = {**world.shared, **{f"flags.{k}": v for k, v in flags.items()}}
+    rules_by_kind: dict[str, list[CompiledRule]] = {}
+    for rule in policy.rules:
+        rules_by_kind.setdefault(rule.subject.value, []).append(rule)
+    traces: dict[tuple[str, str], tuple[dict[str, object], ...]] = {}
+
+    def trace_of(row: Row) -> tuple[dict[str, object], ...]:
+        key = (row.kind, row.id)
+        if key not in traces:
+            full = row.with_shared(final_shared)
+            traces[key] = tuple(explain(r, full).to_dict() for r in rules_by_kind.get(row.kind, []))
+        return traces[key]
+
+    records: list[DecisionRecord] = []
+    items: list[Match | Verdict] = [*(m for m in matches if m.rule.flag or m.rule.block), *verdicts]
+    for item in items:
+        row = item.row if isinstance(item, Match) else item.match.row
+        cand = candidates.get(row.id) if row.kind == "candidate" else None
+        records.append(record_for(policy, now, item, trace_of(row), _ladder(cand)))
+    for skipped in world.skipped:
+        records.append(
+            DecisionRecord(
+                decision_id=decision_id(policy.content_hash, now, None, "candidate", skipped.book_key, skipped.reason),
+                policy_hash=policy.content_hash,
+                decided_at=now,
+                subject_kind="candidate",
+                subject_id=skipped.book_key,
+                outcome="skipped",
+                reason=skipped.reason,
+                facts={"detail": skipped.detail},
+                section="§5",
+            )
+        )
+    planned = [v for v in verdicts if isinstance(v, Verdict) and v.outcome == "planned"]
+    return DecisionBatch(
+        policy_hash=policy.content_hash,
+        decided_at=now,
+        evaluator=evaluator.name,
+        actions=tuple(a for v in planned for a in v.actions),
+        records=tuple(records),
+        flags=tuple(k for k, v in flags.items() if v),
+        gapped_sources=tuple(sorted(s.value for s in world.gapped)),
+    )

@@ -1,0 +1,169 @@
+"""Matches → proposals → planned actions, combined in the SPEC's priority order.
+
+Proposals are processed layer by layer (VIP, ratio, seeding, completion/quality,
+free-first, pacing), then by rule priority and subject id — a fixed order, so the same
+matches always give the same plan. Per subject and action type the highest-priority
+rule wins (the others are recorded as overridden). A proposal is atomic (a freeleech
+purchase and its download stand or fall together) and is dropped, with the reason
+recorded, when a block from its own or an earlier layer covers its tags, a guard
+(``engine.guards``) bites, or a cap is spent. Imports sibling engine modules."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from mamcrawler.engine.actions import Action
+from mamcrawler.engine.builders import NotApplicable, build_action
+from mamcrawler.engine.compiled import CompiledRule, Policy
+from mamcrawler.engine.derive import Candidate, World
+from mamcrawler.engine.guards import Ledger, check_caps, check_guards
+from mamcrawler.engine.records import DecisionRecord, Outcome, decision_id
+from mamcrawler.engine.rows import Row
+
+# Actions that contradict each other share a slot: per subject, one rule decides a slot.
+_SLOT = {
+    "PauseTorrent": "run_state",
+    "ResumeTorrent": "run_state",
+    "FreezeDownloads": "freeze",
+    "UnfreezeDownloads": "freeze",
+}
+
+
+@dataclass(frozen=True)
+class Match:
+    """A rule matched a row; ``forced`` is set when a gapped source made it match
+    conservatively (blocks and flags only) — the record then says fact_unavailable."""
+
+    rule: CompiledRule
+    row: Row
+    forced: bool = False
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The planner's answer for one match with actions."""
+
+    match: Match
+    actions: tuple[Action, ...]
+    outcome: Outcome
+    reason: str
+    blocked_by: str | None = None
+    caps: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Proposal:
+    match: Match
+    actions: tuple[Action, ...]
+    tags: frozenset[str]
+
+
+def _proposals(
+    world: World, matches: list[Match], candidates: dict[str, Candidate]
+) -> tuple[list[_Proposal], list[Verdict]]:
+    proposals: list[_Proposal] = []
+    dropped: list[Verdict] = []
+    taken: dict[tuple[str, str, str], str] = {}
+    for m in matches:
+        if not m.rule.actions or m.forced:
+            continue
+        candidate = candidates.get(m.row.id) if m.row.kind == "candidate" else None
+        built: list[Action] = []
+        failed: NotApplicable | None = None
+        for template in m.rule.actions:
+            result = build_action(template, m.row, world, candidate)
+            if isinstance(result, NotApplicable):
+                failed = result
+                break
+            built.append(result)
+        if failed is not None:
+            dropped.append(Verdict(m, (), "skipped", failed.reason, blocked_by=failed.detail))
+            continue
+        keys = [(m.row.kind, m.row.id, _SLOT.get(a.type, a.type)) for a in built]
+        winner = next((taken[k] for k in keys if k in taken), None)
+        if winner is not None:
+            dropped.append(Verdict(m, tuple(built), "overridden", "overridden_by_higher_priority", blocked_by=winner))
+            continue
+        for k in keys:
+            taken[k] = m.rule.id
+        tags = frozenset().union(*(a.intrinsic_tags() for a in built), *(t.tags for t in m.rule.actions))
+        proposals.append(_Proposal(m, tuple(built), tags))
+    return proposals, dropped
+
+
+def _blocking(blocks: list[Match], p: _Proposal) -> Match | None:
+    for b in blocks:
+        spec = b.rule.block
+        assert spec is not None
+        if b.rule.layer > p.match.rule.layer or b.rule.id == p.match.rule.id:
+            continue
+        if spec.scope == "subject" and (b.row.kind, b.row.id) != (p.match.row.kind, p.match.row.id):
+            continue
+        if p.tags & spec.tags and not p.tags & spec.unless_tags:
+            return b
+    return None
+
+
+def plan(policy: Policy, world: World, matches: list[Match], ledger: Ledger) -> list[Verdict]:
+    """Decide which proposals become planned actions; every proposal gets a verdict."""
+    candidates = {c.row.id: c for c in world.candidates}
+    blocks = [m for m in matches if m.rule.block is not None]
+    proposals, verdicts = _proposals(world, matches, candidates)
+    for p in proposals:
+        blocker = _blocking(blocks, p)
+        if blocker is not None:
+            if blocker.forced:
+                ledger.commit(tuple(a for a in p.actions if a.type == "AddTorrent"))  # hold its budget slot
+            reason = "fact_unavailable" if blocker.forced else blocker.rule.reason
+            verdicts.append(Verdict(p.match, p.actions, "blocked", reason, blocked_by=blocker.rule.id))
+            continue
+        candidate = candidates.get(p.match.row.id) if p.match.row.kind == "candidate" else None
+        guard = check_guards(policy, world, ledger, p.actions, p.match.row, candidate)
+        if guard is not None:
+            verdicts.append(Verdict(p.match, p.actions, "guarded", guard, blocked_by=guard))
+            continue
+        cap = check_caps(policy, ledger, p.actions)
+        if cap is not None:
+            verdicts.append(Verdict(p.match, p.actions, "capped", cap, blocked_by=cap, caps=(cap,)))
+            continue
+        ledger.commit(p.actions)
+        verdicts.append(Verdict(p.match, p.actions, "planned", p.match.rule.reason))
+    return verdicts
+
+
+def record_for(
+    policy: Policy,
+    now: datetime,
+    verdict_or_match: Verdict | Match,
+    trace: tuple[dict[str, object], ...],
+    ladder: dict[str, object],
+) -> DecisionRecord:
+    if isinstance(verdict_or_match, Verdict):
+        v = verdict_or_match
+        m, actions, outcome, reason = v.match, v.actions, v.outcome, v.reason
+        blocked_by, caps = v.blocked_by, v.caps
+    else:
+        m, actions, blocked_by, caps = verdict_or_match, (), None, ()
+        outcome = "flag" if m.rule.flag and m.rule.block is None else "block"
+        reason = "fact_unavailable" if m.forced else m.rule.reason
+    body = json.dumps([a.model_dump(mode="json") for a in actions], sort_keys=True) + outcome
+    return DecisionRecord(
+        decision_id=decision_id(policy.content_hash, now, m.rule.id, m.row.kind, m.row.id, body),
+        policy_hash=policy.content_hash,
+        decided_at=now,
+        subject_kind=m.row.kind,
+        subject_id=m.row.id,
+        outcome=outcome,
+        reason=reason,
+        rule_id=m.rule.id,
+        rule_at=str(m.rule.location),
+        section=m.rule.description.split(" ", 1)[0] if m.rule.description.startswith("§") else None,
+        actions=actions,
+        blocked_by=blocked_by,
+        facts={f: m.row.get(f) for f in m.rule.facts},
+        trace=trace,
+        ladder=ladder,
+        caps=caps,
+    )

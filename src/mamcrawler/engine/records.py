@@ -1,0 +1,104 @@
+"""Decision records and the decision batch: the audit trail of one ``decide`` call.
+
+A record says what was decided about one subject, by which rule (with ``file:line``),
+on which fact values, under which policy version, with the rule-by-rule trace, the
+ladder parts, the caps that bit and which fields were redacted. Ids are deterministic
+(hash of policy, time, rule, subject and action), so the same inputs give the same
+records. Records serialise to JSON lines. Imports pydantic and ``engine.actions``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from mamcrawler.engine.actions import Action
+
+Outcome = Literal["planned", "blocked", "capped", "guarded", "overridden", "flag", "block", "skipped"]
+
+_SECRET_KEY = re.compile(r"(cookie|password|passwd|secret|token|api_?key|mam_id|authorization)", re.IGNORECASE)
+
+
+class DecisionRecord(BaseModel):
+    """One decision about one subject."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    decision_id: str
+    policy_hash: str
+    decided_at: AwareDatetime
+    subject_kind: str
+    subject_id: str
+    outcome: Outcome
+    reason: str = Field(description="Stable snake_case reason code.")
+    rule_id: str | None = None
+    rule_at: str | None = Field(None, description="file:line:col of the rule.")
+    section: str | None = Field(None, description="SPEC section of the rule's concern.")
+    actions: tuple[Action, ...] = ()
+    blocked_by: str | None = Field(None, description="Rule id (or guard/cap name) that stopped it.")
+    facts: dict[str, Any] = Field(default_factory=dict, description="Fact values the deciding rule read.")
+    trace: tuple[dict[str, Any], ...] = Field((), description="Rule-by-rule trace for this subject.")
+    ladder: dict[str, Any] = Field(default_factory=dict, description="Ladder parts and the deciding step.")
+    caps: tuple[str, ...] = Field((), description="Caps that bit.")
+    redacted: tuple[str, ...] = Field((), description="Fields whose values were redacted.")
+
+    def to_json(self) -> str:
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+
+
+class DecisionBatch(BaseModel):
+    """Everything one ``decide`` call returns: the planned actions and every record."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    policy_hash: str
+    decided_at: AwareDatetime
+    evaluator: str
+    actions: tuple[Action, ...]
+    records: tuple[DecisionRecord, ...]
+    flags: tuple[str, ...] = Field((), description="Flags set this cycle (e.g. vip_at_risk).")
+    gapped_sources: tuple[str, ...] = ()
+
+    def planned(self) -> tuple[DecisionRecord, ...]:
+        return tuple(r for r in self.records if r.outcome == "planned")
+
+    def record(self, decision_id: str) -> DecisionRecord | None:
+        return next((r for r in self.records if r.decision_id == decision_id), None)
+
+    def to_jsonl(self) -> str:
+        return "".join(r.to_json() + "\n" for r in self.records)
+
+
+def decision_id(policy_hash: str, now: datetime, rule_id: str | None, kind: str, subject: str, body: str) -> str:
+    text = "|".join((policy_hash, now.isoformat(), rule_id or "-", kind, subject, body))
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def redact(values: dict[str, Any], secrets: Iterable[str] = ()) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """Mask values under secret-looking keys and any occurrence of a known secret string."""
+    known = [s for s in secrets if s]
+    out: dict[str, Any] = {}
+    hidden: list[str] = []
+    for key, value in values.items():
+        if _SECRET_KEY.search(key):
+            out[key] = "***"
+            hidden.append(key)
+        elif isinstance(value, str) and any(s in value for s in known):
+            masked = value
+            for s in known:
+                masked = masked.replace(s, "***")
+            out[key] = masked
+            hidden.append(key)
+        else:
+            out[key] = value
+    return out, tuple(sorted(hidden))
+
+
+def read_journal(lines: Iterable[str]) -> list[DecisionRecord]:
+    """Parse a JSONL decision journal (blank lines ignored)."""
+    return [DecisionRecord.model_validate_json(line) for line in lines if line.strip()]
