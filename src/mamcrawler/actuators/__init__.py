@@ -1,0 +1,1 @@
+"""Actuators: carry decided actions out — live (adapters) or simulated (a world copy)."""

@@ -1,0 +1,1 @@
+"""The application layer: settings, CLI, simulator runner, daemon, HTTP API (DESIGN.md)."""
