@@ -82,11 +82,10 @@ class AddTorrent(ActionModel):
 
     def intrinsic_tags(self) -> frozenset[str]:
         tags = {"download", f"want_{self.want_source}"}
-        if self.free:
-            tags.add("free_download")
-        else:
-            tags.add("paid_download")
-            tags.add("purchase" if self.bought_freeleech else "ratio_costing")
+        if self.bought_freeleech:
+            tags.add("bought_freeleech")
+        # A personal freeleech bought for it makes a download free for ratio (§7).
+        tags.update({"free_download"} if self.free else {"paid_download", "ratio_costing"})
         return frozenset(tags)
 
 

@@ -212,7 +212,9 @@ def _torrent_rows(policy: Policy, snapshot: FactSnapshot, shared: dict[str, Scal
         if t.book_key:
             mine = next(k for tt, k in keyed[t.book_key] if tt.hash == t.hash)
             others = [(tt, k) for tt, k in keyed[t.book_key] if tt.hash != t.hash]
-            if mine is not None and all(k is not None for _, k in others):
+            if not others:
+                superior_exists, superior_seeding = False, False
+            elif mine is not None and all(k is not None for _, k in others):
                 better = [tt for tt, k in others if k is not None and k > mine]
                 superior_exists = bool(better)
                 superior_seeding = any(tt.state in (TorrentState.SEEDING, TorrentState.STALLED_UPLOAD) for tt in better)

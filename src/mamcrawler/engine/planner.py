@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from mamcrawler.engine.actions import Action
+from mamcrawler.engine.actions import Action, AddToVipPending, BuyPersonalFreeleech
 from mamcrawler.engine.builders import NotApplicable, build_action
 from mamcrawler.engine.compiled import CompiledRule, Policy
 from mamcrawler.engine.derive import Candidate, World
@@ -93,6 +93,19 @@ def _proposals(
     return proposals, dropped
 
 
+_POINTS_GUARDS = frozenset({"guard_vip_points_protected", "guard_not_enough_points", "guard_vip_at_risk"})
+
+
+def _pending_instead(p: _Proposal, guard: str, candidate: Candidate | None) -> tuple[Action, ...] | None:
+    """§1: a personal-freeleech purchase the points cannot afford goes on the VIP pending list."""
+    if guard not in _POINTS_GUARDS or candidate is None or p.match.row.get("candidate.pending") is not False:
+        return None
+    if not any(isinstance(a, BuyPersonalFreeleech) for a in p.actions):
+        return None
+    chosen = candidate.selection.chosen
+    return (AddToVipPending(release_id=chosen.id, book_key=candidate.want.book_key),)
+
+
 def _blocking(blocks: list[Match], p: _Proposal) -> Match | None:
     for b in blocks:
         spec = b.rule.block
@@ -123,6 +136,10 @@ def plan(policy: Policy, world: World, matches: list[Match], ledger: Ledger) -> 
         guard = check_guards(policy, world, ledger, p.actions, p.match.row, candidate)
         if guard is not None:
             verdicts.append(Verdict(p.match, p.actions, "guarded", guard, blocked_by=guard))
+            pending = _pending_instead(p, guard, candidate)
+            if pending is not None and _blocking(blocks, _Proposal(p.match, pending, frozenset({"pending"}))) is None:
+                ledger.commit(pending)
+                verdicts.append(Verdict(p.match, pending, "planned", "vip_pending_points_short"))
             continue
         cap = check_caps(policy, ledger, p.actions)
         if cap is not None:
