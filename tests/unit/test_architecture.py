@@ -25,9 +25,10 @@ ALLOWED = {
     "facts": {"errors"},
     "engine": {"facts", "errors"},
     "adapters": {"facts", "errors"},
-    "sensors": {"adapters", "facts", "errors"},
-    "actuators": {"adapters", "engine", "facts", "errors"},
-    "app": {"sensors", "actuators", "adapters", "engine", "facts", "errors"},
+    "store": {"engine", "facts", "errors"},
+    "sensors": {"adapters", "store", "facts", "errors"},
+    "actuators": {"adapters", "store", "engine", "facts", "errors"},
+    "app": {"sensors", "actuators", "adapters", "store", "engine", "facts", "errors"},
 }
 ENGINE_FORBIDDEN_PACKAGES = {
     "httpx",

@@ -1,0 +1,141 @@
+"""The action journal: every live action is written as an *intent* before it is sent and
+finished with its outcome after, under an idempotency key, so a crash never performs an
+action twice. Lifecycle (one table, as STYLE.md asks):
+
+    intent ──► applied            the call succeeded (or reconciliation saw its effect)
+       │  └──► failed             the service refused; may be retried under the same key
+       │  └──► rolled_back        reconciliation proved it never took effect
+       └─────► planned_dry_run    --dry-run: journalled, never sent
+
+An ``intent`` found at start-up is unfinished: the caller reconciles it against the
+service before anything else runs. A key that is ``applied`` or still ``intent`` is never
+opened again. Imports sqlalchemy, ``engine.actions`` and ``store``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import TypeAdapter
+from sqlalchemy import select
+
+from mamcrawler.engine.actions import Action
+from mamcrawler.errors import JournalError
+from mamcrawler.store.database import Database
+from mamcrawler.store.schema import ActionEntry
+
+Status = Literal["intent", "applied", "failed", "rolled_back", "planned_dry_run"]
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "intent": frozenset({"applied", "failed", "rolled_back"}),
+    "failed": frozenset({"intent"}),
+    "rolled_back": frozenset({"intent"}),
+    "applied": frozenset(),
+    "planned_dry_run": frozenset({"intent", "planned_dry_run"}),
+}
+_ACTION: TypeAdapter[Any] = TypeAdapter(Action)
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    id: int
+    key: str
+    action: Action
+    status: str
+    attempts: int
+    decision_id: str
+    outcome: dict[str, Any] | None
+    error: str | None
+
+
+def _entry(row: ActionEntry) -> JournalEntry:
+    return JournalEntry(
+        id=row.id,
+        key=row.idempotency_key,
+        action=_ACTION.validate_json(row.action_json),
+        status=row.status,
+        attempts=row.attempts,
+        decision_id=row.decision_id,
+        outcome=json.loads(row.outcome_json) if row.outcome_json else None,
+        error=row.error,
+    )
+
+
+class ActionJournal:
+    """Write-ahead journal of live actions."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def open(
+        self, action: Action, *, key: str, decision_id: str, policy_hash: str, dry_run: bool, now: datetime
+    ) -> JournalEntry | None:
+        """Record the intent (committed before returning). ``None`` when the key is already
+        applied or still open: the caller must not send the action."""
+        status: Status = "planned_dry_run" if dry_run else "intent"
+        body = action.model_dump_json()
+        with self.db.session() as s:
+            row = s.scalars(select(ActionEntry).where(ActionEntry.idempotency_key == key)).first()
+            if row is None:
+                row = ActionEntry(
+                    idempotency_key=key,
+                    decision_id=decision_id,
+                    policy_hash=policy_hash,
+                    action_type=action.type,
+                    action_json=body,
+                    status=status,
+                    dry_run=dry_run,
+                    attempts=0 if dry_run else 1,
+                    created_at=now,
+                    updated_at=now,
+                )
+                s.add(row)
+                s.flush()
+                return _entry(row)
+            if row.action_json != body:
+                raise JournalError(f"idempotency key {key} reused for a different action")
+            if status not in TRANSITIONS[row.status]:
+                return None
+            row.status, row.dry_run, row.updated_at = status, dry_run, now
+            row.decision_id, row.error = decision_id, None
+            row.attempts += 0 if dry_run else 1
+            s.flush()
+            return _entry(row)
+
+    def finish(
+        self,
+        entry_id: int,
+        status: Status,
+        *,
+        now: datetime,
+        outcome: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> None:
+        with self.db.session() as s:
+            row = s.get(ActionEntry, entry_id)
+            if row is None:
+                raise JournalError(f"no journal entry {entry_id}")
+            if status not in TRANSITIONS[row.status]:
+                raise JournalError(f"journal entry {entry_id}: {row.status} → {status} is not a legal transition")
+            row.status, row.updated_at = status, now
+            row.outcome_json = json.dumps(outcome, sort_keys=True) if outcome is not None else row.outcome_json
+            row.error = error
+        return None
+
+    def unfinished(self) -> list[JournalEntry]:
+        with self.db.session() as s:
+            rows = s.scalars(select(ActionEntry).where(ActionEntry.status == "intent").order_by(ActionEntry.id))
+            return [_entry(r) for r in rows]
+
+    def entries(self, *, action_type: str | None = None) -> list[JournalEntry]:
+        with self.db.session() as s:
+            query = select(ActionEntry).order_by(ActionEntry.id)
+            if action_type:
+                query = query.where(ActionEntry.action_type == action_type)
+            return [_entry(r) for r in s.scalars(query)]
+
+    def get(self, key: str) -> JournalEntry | None:
+        with self.db.session() as s:
+            row = s.scalars(select(ActionEntry).where(ActionEntry.idempotency_key == key)).first()
+            return _entry(row) if row else None

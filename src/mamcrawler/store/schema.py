@@ -1,0 +1,118 @@
+"""The store's tables (SQLAlchemy 2.0 declarative): action journal, decision journal,
+key/value state, wishlist, VIP pending list, rules snapshots and snapshot history.
+SQLite file by default, PostgreSQL by URL — only portable column types are used.
+Imports sqlalchemy only."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import BigInteger, DateTime, Dialect, Index, Integer, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite keeps no zone; we put it back)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime}
+
+
+class ActionEntry(Base):
+    """One action's life: intent written before the call, outcome after (journal)."""
+
+    __tablename__ = "action_journal"
+    __table_args__ = (UniqueConstraint("idempotency_key", name="uq_action_idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    decision_id: Mapped[str] = mapped_column(String(64), index=True)
+    policy_hash: Mapped[str] = mapped_column(String(64))
+    action_type: Mapped[str] = mapped_column(String(64), index=True)
+    action_json: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    dry_run: Mapped[bool] = mapped_column(default=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    outcome_json: Mapped[str | None] = mapped_column(Text, default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class DecisionEntry(Base):
+    """A decision record as JSON, keyed by its deterministic id."""
+
+    __tablename__ = "decision_journal"
+
+    decision_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    decided_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    policy_hash: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(32))
+    record_json: Mapped[str] = mapped_column(Text)
+
+
+class StateEntry(Base):
+    """Small named state: the memory between cycles, the rotated tracker cookie, the policy
+    version in force. Values are JSON."""
+
+    __tablename__ = "kv_state"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value_json: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ListEntry(Base):
+    """Wishlist and VIP pending list rows (``list_name`` tells which)."""
+
+    __tablename__ = "book_lists"
+    __table_args__ = (UniqueConstraint("list_name", "item_key", name="uq_list_item"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    list_name: Mapped[str] = mapped_column(String(32), index=True)
+    item_key: Mapped[str] = mapped_column(String(300))
+    body_json: Mapped[str] = mapped_column(Text)
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+
+
+class RulesSnapshotEntry(Base):
+    """A versioned copy of the tracker's rules pages; the newest is current (§1)."""
+
+    __tablename__ = "rules_snapshots"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    fetched_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    pages_json: Mapped[str] = mapped_column(Text)
+    current: Mapped[bool] = mapped_column(default=True)
+
+
+class SnapshotEntry(Base):
+    """Fact snapshot history, for replay and audit."""
+
+    __tablename__ = "fact_snapshots"
+    __table_args__ = (Index("ix_fact_snapshots_taken_at", "taken_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    taken_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    policy_hash: Mapped[str] = mapped_column(String(64))
+    snapshot_json: Mapped[str] = mapped_column(Text)
