@@ -123,6 +123,14 @@ class ActionJournal:
             row.error = error
         return None
 
+    def annotate(self, entry_id: int, note: dict[str, Any], *, now: datetime) -> None:
+        """Attach what reconciliation will need (e.g. the info-hash) before the call is made."""
+        with self.db.session() as s:
+            row = s.get(ActionEntry, entry_id)
+            if row is None or row.status != "intent":
+                raise JournalError(f"journal entry {entry_id} is not an open intent")
+            row.outcome_json, row.updated_at = json.dumps(note, sort_keys=True), now
+
     def unfinished(self) -> list[JournalEntry]:
         with self.db.session() as s:
             rows = s.scalars(select(ActionEntry).where(ActionEntry.status == "intent").order_by(ActionEntry.id))

@@ -1,0 +1,208 @@
+"""The live executor: planned actions → real calls, each journalled before it is sent
+and finished after, under an idempotency key, with the memory the engine reads next
+cycle updated from what actually happened.
+
+Keys: purchases of personal freeleech and added torrents are keyed by release (never
+twice, ever); VIP and upload credit by day and amount; torrent controls by cycle.
+``dry_run`` journals every planned action as ``planned_dry_run`` and sends nothing —
+the engine never knows. A purchase whose answer never arrived stays ``intent``;
+:mod:`actuators.reconcile` settles it before anything else runs. Imports ``engine``,
+``store``, ``facts``, ``errors`` and the ports."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from mamcrawler.actuators.ports import BonusStore, TorrentClient, TorrentFiles
+from mamcrawler.engine.actions import (
+    Action,
+    AddTorrent,
+    AddToVipPending,
+    AddToWishlist,
+    Alert,
+    BuyPersonalFreeleech,
+    BuyUploadCredit,
+    BuyVip,
+    FreezeDownloads,
+    PauseTorrent,
+    Reannounce,
+    RemoveTorrent,
+    ReplaceEdition,
+    ResumeTorrent,
+    SetSeedingAllocation,
+    UnfreezeDownloads,
+)
+from mamcrawler.engine.records import DecisionBatch
+from mamcrawler.errors import MamcrawlerError, ServiceError, ServiceUnavailable
+from mamcrawler.facts import Memory, Want, WantSource
+from mamcrawler.store import VIP_PENDING, WISHLIST, ActionJournal, StateStore
+
+log = logging.getLogger("mamcrawler.actuators")
+MAMCRAWLER_TAG = "mamcrawler"
+
+
+def journal_key(action: Action, now: datetime) -> str:
+    """Idempotency key: money and additions once per release; others once per day/cycle."""
+    day = now.date().isoformat()
+    if isinstance(action, BuyPersonalFreeleech):
+        return f"pfl:{action.release_id}"
+    if isinstance(action, AddTorrent):
+        return f"add:{action.release_id}"
+    if isinstance(action, BuyVip):
+        return f"vip:{day}:{action.weeks}"
+    if isinstance(action, BuyUploadCredit):
+        return f"upload:{day}:{action.gib}"
+    if isinstance(action, AddToVipPending | AddToWishlist):
+        return f"{action.type}:{action.book_key}"
+    return f"{action.type}:{action.idempotency_key(now.isoformat())}"
+
+
+@dataclass(frozen=True)
+class Execution:
+    """What the executor did with one action (linked to its decision by id)."""
+
+    decision_id: str
+    action: Action
+    status: str  # applied | failed | skipped_already_done | planned_dry_run | left_open
+    detail: str = ""
+
+
+class LiveExecutor:
+    def __init__(
+        self,
+        journal: ActionJournal,
+        state: StateStore,
+        *,
+        torrents: TorrentClient | None = None,
+        files: TorrentFiles | None = None,
+        store: BonusStore | None = None,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.journal, self.state = journal, state
+        self.torrents, self.files, self.store = torrents, files, store
+        self.clock = clock
+
+    def execute(self, batch: DecisionBatch, *, dry_run: bool) -> list[Execution]:
+        now = batch.decided_at
+        today = now.date().isoformat()
+        memory = self.state.memory(today=today)
+        done: list[Execution] = []
+        for record in batch.planned():
+            for action in record.actions:
+                entry = self.journal.open(
+                    action,
+                    key=journal_key(action, now),
+                    decision_id=record.decision_id,
+                    policy_hash=batch.policy_hash,
+                    dry_run=dry_run,
+                    now=self.clock(),
+                )
+                if entry is None:
+                    done.append(Execution(record.decision_id, action, "skipped_already_done"))
+                    continue
+                if dry_run:
+                    done.append(Execution(record.decision_id, action, "planned_dry_run"))
+                    continue
+                try:
+                    outcome = self._perform(action, entry.id)
+                except ServiceUnavailable as err:
+                    if isinstance(action, BuyVip | BuyUploadCredit | BuyPersonalFreeleech):
+                        # The request may have left: never assume either way, reconcile later.
+                        log.warning("purchase %s left open: %s", entry.key, err.code)
+                        done.append(Execution(record.decision_id, action, "left_open", err.code))
+                        continue
+                    self.journal.finish(entry.id, "failed", now=self.clock(), error=str(err))
+                    done.append(Execution(record.decision_id, action, "failed", err.code))
+                    continue
+                except MamcrawlerError as err:
+                    code = err.code if isinstance(err, ServiceError) else type(err).__name__
+                    log.warning("action %s failed: %s", entry.key, code)
+                    self.journal.finish(entry.id, "failed", now=self.clock(), error=str(err))
+                    done.append(Execution(record.decision_id, action, "failed", code))
+                    continue
+                memory = self._remember(action, outcome, memory, now)
+                self.journal.finish(entry.id, "applied", now=self.clock(), outcome=outcome)
+                done.append(Execution(record.decision_id, action, "applied"))
+        if not dry_run:
+            self.state.save_memory(memory, today=today, now=self.clock())
+        return done
+
+    # --- the calls ---------------------------------------------------------------------
+    def _client(self) -> TorrentClient:
+        if self.torrents is None:
+            raise ServiceUnavailable("qbittorrent", "not_configured", "no qBittorrent client configured")
+        return self.torrents
+
+    def _store(self) -> BonusStore:
+        if self.store is None:
+            raise ServiceUnavailable("tracker", "not_configured", "no tracker store configured")
+        return self.store
+
+    def _perform(self, action: Action, entry_id: int) -> dict[str, Any]:
+        if isinstance(action, AddTorrent):
+            if self.files is None:
+                raise ServiceUnavailable("torrent_files", "not_configured", "no .torrent source configured")
+            data = self.files.fetch(action)
+            client = self._client()
+            info_hash = client.info_hash(data)
+            self.journal.annotate(entry_id, {"hash": info_hash}, now=self.clock())  # for reconciliation
+            client.add_torrent(data, category=action.category, tags=(MAMCRAWLER_TAG,))
+            return {"hash": info_hash}
+        if isinstance(action, PauseTorrent):
+            self._client().pause([action.hash])
+        elif isinstance(action, ResumeTorrent):
+            self._client().resume([action.hash], force=action.force)
+        elif isinstance(action, Reannounce):
+            self._client().reannounce([action.hash])
+        elif isinstance(action, SetSeedingAllocation):
+            self._client().set_seeding_allocation(upload_slots=action.upload_slots, active_seeds=action.active_seeds)
+        elif isinstance(action, RemoveTorrent):
+            self._client().remove([action.hash], delete_files=action.delete_data)
+        elif isinstance(action, BuyVip):
+            return self._store().buy_vip(action.weeks)
+        elif isinstance(action, BuyUploadCredit):
+            return self._store().buy_upload_credit(action.gib)
+        elif isinstance(action, BuyPersonalFreeleech):
+            if action.tracker_id is None:
+                raise ServiceError("tracker", "no_tracker_id", f"release {action.release_id} has no tracker id")
+            return self._store().buy_personal_freeleech(action.tracker_id, use_wedge=action.method == "wedge")
+        elif isinstance(action, Alert):
+            level = logging.CRITICAL if action.level == "critical" else logging.WARNING
+            log.log(level, "alert %s: %s", action.code, action.message)
+        return {}
+
+    def _remember(self, action: Action, outcome: dict[str, Any], memory: Memory, now: datetime) -> Memory:
+        """The engine's memory after an applied action (what the next cycle will read)."""
+        changes: dict[str, Any] = {}
+        if isinstance(action, FreezeDownloads):
+            changes["downloads_frozen"] = True
+        elif isinstance(action, UnfreezeDownloads):
+            changes["downloads_frozen"] = False
+        elif isinstance(action, PauseTorrent):
+            changes["frozen_torrent_hashes"] = tuple(sorted({*memory.frozen_torrent_hashes, action.hash}))
+        elif isinstance(action, ResumeTorrent):
+            changes["frozen_torrent_hashes"] = tuple(h for h in memory.frozen_torrent_hashes if h != action.hash)
+        elif isinstance(action, SetSeedingAllocation):
+            changes["upload_slots"] = action.upload_slots
+        elif isinstance(action, AddTorrent):
+            changes["downloads_today"] = memory.downloads_today + 1
+            self.state.remove_from_list(VIP_PENDING, action.release_id)
+            self.state.remove_from_list(WISHLIST, action.book_key)
+        elif isinstance(action, BuyUploadCredit | BuyPersonalFreeleech):
+            changes["points_spent_today"] = memory.points_spent_today + action.points()
+            changes["purchases_today"] = memory.purchases_today + 1
+            if isinstance(action, BuyPersonalFreeleech):
+                changes["bought_release_ids"] = tuple(sorted({*memory.bought_release_ids, action.release_id}))
+        elif isinstance(action, AddToVipPending):
+            self.state.add_to_list(VIP_PENDING, action.release_id, {"book_key": action.book_key}, now=now)
+            changes["pending_release_ids"] = tuple(sorted({*memory.pending_release_ids, action.release_id}))
+        elif isinstance(action, AddToWishlist):
+            want = Want(book_key=action.book_key, title=action.book_key, source=WantSource.WISHLIST)
+            self.state.add_to_list(WISHLIST, action.book_key, {"want": want.model_dump(mode="json")}, now=now)
+        elif isinstance(action, ReplaceEdition):
+            self.state.put(f"inferior:{action.library_item_id}", action.model_dump(mode="json"), now=now)
+        return memory.model_copy(update=changes)

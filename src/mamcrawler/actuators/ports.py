@@ -1,0 +1,56 @@
+"""What the live executor needs from the outside, as protocols the adapters satisfy:
+a torrent client (qBittorrent), the tracker's bonus store and ``.torrent`` downloads.
+Keeping them narrow lets tests use real programs or loopback fakes behind the same
+calls. Imports nothing from mamcrawler but ``engine.actions``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from mamcrawler.engine.actions import AddTorrent
+
+
+class TorrentClient(Protocol):
+    """The calls the executor makes on qBittorrent; every method raises ``ServiceError``."""
+
+    def add_torrent(self, data: bytes, *, category: str, tags: Sequence[str], paused: bool = False) -> str:
+        """Add from ``.torrent`` bytes; idempotent by info-hash; returns the info-hash."""
+        ...
+
+    def has_torrent(self, info_hash: str) -> bool: ...
+
+    def info_hash(self, data: bytes) -> str:
+        """The v1 info-hash of ``.torrent`` bytes (qBittorrent's add does not return it)."""
+        ...
+
+    def pause(self, hashes: Sequence[str]) -> None: ...
+
+    def resume(self, hashes: Sequence[str], *, force: bool = False) -> None: ...
+
+    def reannounce(self, hashes: Sequence[str]) -> None: ...
+
+    def set_seeding_allocation(self, *, upload_slots: int, active_seeds: int | None) -> None: ...
+
+    def remove(self, hashes: Sequence[str], *, delete_files: bool = False) -> None: ...
+
+
+class TorrentFiles(Protocol):
+    """Where ``.torrent`` bytes for a release come from (the tracker, Prowlarr, a folder)."""
+
+    def fetch(self, action: AddTorrent) -> bytes: ...
+
+
+class BonusStore(Protocol):
+    """The tracker's bonus store; each call returns the parsed answer or raises."""
+
+    def buy_vip(self, weeks: int) -> dict[str, Any]: ...
+
+    def buy_upload_credit(self, gib: int) -> dict[str, Any]: ...
+
+    def buy_personal_freeleech(self, tracker_id: int, *, use_wedge: bool) -> dict[str, Any]: ...
+
+    def purchase_seen(self, kind: str, detail: str) -> bool | None:
+        """Reconciliation: does the account's bonus history show this purchase? ``None`` when
+        it cannot tell (then the entry stays open and nothing is repeated)."""
+        ...

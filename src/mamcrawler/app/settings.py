@@ -1,0 +1,84 @@
+"""Settings: service URLs, credentials, paths and intervals from the environment or a
+``.env`` file (pydantic-settings). mamcrawler only reads ``.env``; it never writes it.
+Secrets are ``SecretStr`` so they never print; a missing setting becomes a
+``ConfigError`` that lists the exact ``KEY=`` lines to add. Policy never lives here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from mamcrawler.errors import ConfigError
+
+PREFIX = "MAMCRAWLER_"
+
+
+class Settings(BaseSettings):
+    """Everything a running mamcrawler needs that is not policy."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True)
+
+    # qBittorrent (§10) — QBIT_URL / QBIT_USERNAME / QBIT_PASSWORD
+    qbit_url: str | None = Field(None, alias="QBIT_URL", description="e.g. http://127.0.0.1:8080")
+    qbit_username: str | None = Field(None, alias="QBIT_USERNAME")
+    qbit_password: SecretStr | None = Field(None, alias="QBIT_PASSWORD")
+    qbit_proxy: str | None = Field(None, alias="QBIT_PROXY", description="Optional proxy URL for qBittorrent.")
+    qbit_timeout_seconds: float = Field(10.0, alias="QBIT_TIMEOUT_SECONDS", gt=0)
+    # the tracker (§1, §4, §7)
+    mam_base_url: str = Field("https://www.myanonamouse.net", alias="MAM_BASE_URL")
+    mam_id: SecretStr | None = Field(None, alias="MAM_ID", description="The session cookie value.")
+    mam_proxy: str | None = Field(None, alias="MAM_PROXY")
+    # Prowlarr, Audiobookshelf
+    prowlarr_url: str | None = Field(None, alias="PROWLARR_URL")
+    prowlarr_api_key: SecretStr | None = Field(None, alias="PROWLARR_API_KEY")
+    abs_url: str | None = Field(None, alias="ABS_URL")
+    abs_token: SecretStr | None = Field(None, alias="ABS_TOKEN")
+    # mamcrawler itself
+    database_url: str = Field("sqlite:///mamcrawler-data/mamcrawler.sqlite", alias="MAMCRAWLER_DATABASE_URL")
+    policies_dir: Path = Field(Path("policies"), alias="MAMCRAWLER_POLICIES")
+    journal_file: Path = Field(Path("mamcrawler-data/decisions.jsonl"), alias="MAMCRAWLER_JOURNAL")
+    lock_file: Path = Field(Path("mamcrawler-data/mamcrawler.lock"), alias="MAMCRAWLER_LOCK")
+    evaluator: str = Field("durable", alias="MAMCRAWLER_EVALUATOR", pattern="^(durable|reference)$")
+    api_host: str = Field("127.0.0.1", alias="MAMCRAWLER_API_HOST")
+    api_port: int = Field(8765, alias="MAMCRAWLER_API_PORT", ge=0, le=65535)
+    timezone: str = Field("UTC", alias="MAMCRAWLER_TIMEZONE")
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret value, for redaction."""
+        values = (self.qbit_password, self.mam_id, self.prowlarr_api_key, self.abs_token)
+        return tuple(v.get_secret_value() for v in values if v is not None and v.get_secret_value())
+
+
+# feature → the settings it needs (printed as KEY= lines when missing)
+REQUIRED = {
+    "qbittorrent": ("QBIT_URL", "QBIT_USERNAME", "QBIT_PASSWORD"),
+    "tracker": ("MAM_ID",),
+    "prowlarr": ("PROWLARR_URL", "PROWLARR_API_KEY"),
+    "audiobookshelf": ("ABS_URL", "ABS_TOKEN"),
+}
+_FIELD_OF = {f.alias: name for name, f in Settings.model_fields.items() if f.alias}
+
+
+def load_settings(env_file: Path | None = Path(".env")) -> Settings:
+    """Read settings; invalid values become a ``ConfigError`` naming the key."""
+    try:
+        return Settings(_env_file=env_file)
+    except ValidationError as err:
+        keys = tuple(str(e["loc"][0]) for e in err.errors())
+        details = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in err.errors())
+        raise ConfigError(f"invalid settings: {details}", keys) from None
+
+
+def missing_for(settings: Settings, feature: str) -> tuple[str, ...]:
+    """The keys a feature needs that are unset."""
+    return tuple(key for key in REQUIRED[feature] if getattr(settings, _FIELD_OF[key]) in (None, ""))
+
+
+def require(settings: Settings, *features: str) -> None:
+    """Raise ``ConfigError`` listing the ``KEY=`` lines to add for the given features."""
+    missing = tuple(k for feature in features for k in missing_for(settings, feature))
+    if missing:
+        lines = "\n".join(f"{k}=" for k in missing)
+        raise ConfigError(f"add these lines to .env (or set them in the environment):\n{lines}", missing)
