@@ -63,10 +63,10 @@ def reconcile(
                     status, reason = "rolled_back", "torrent_absent"
             elif isinstance(action, BuyVip | BuyUploadCredit | BuyPersonalFreeleech):
                 seen = None if store is None else store.purchase_seen(*_purchase_detail(entry))
-                status, reason = {
-                    True: ("applied", "purchase_in_history"),
-                    False: ("rolled_back", "purchase_absent"),
-                }.get(seen, ("left_open", "purchase_unverifiable"))
+                if seen is None:
+                    status, reason = "left_open", "purchase_unverifiable"
+                else:
+                    status, reason = ("applied", "purchase_in_history") if seen else ("rolled_back", "purchase_absent")
             else:
                 status, reason = "rolled_back", "idempotent_redecide"
         except ServiceError as err:
