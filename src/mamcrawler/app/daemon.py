@@ -1,0 +1,100 @@
+"""The daemon: APScheduler jobs (jobs kept in the same database) that each run a sense →
+decide → act cycle — the §10 monitor every few minutes, the §1 daily tracker check, the
+weekly and monthly jobs — with a single-instance lock, graceful SIGTERM (the running
+cycle finishes) and start-up reconciliation of the action journal before any job runs.
+Imports apscheduler, the standard library and ``app``."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from mamcrawler.errors import ConfigError, MamcrawlerError
+
+log = logging.getLogger("mamcrawler.daemon")
+
+
+@contextmanager
+def single_instance(lock_file: Path) -> Iterator[IO[str]]:
+    """Hold an exclusive lock for the process's life; a second daemon refuses to start."""
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    handle = lock_file.open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise ConfigError(f"another mamcrawler daemon holds {lock_file}") from None
+    try:
+        yield handle
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
+# The job store pickles references, so jobs call this module-level entry point.
+_JOBS: dict[str, Callable[[], None]] = {}
+
+
+def run_job(name: str) -> None:
+    job = _JOBS.get(name)
+    if job is None:
+        log.warning("job %s has no runner in this process", name)
+        return
+    try:
+        job()
+    except MamcrawlerError as err:
+        log.error("job %s failed: %s", name, err)
+    except Exception:  # a bug must not kill the scheduler; it is logged with its traceback
+        log.exception("job %s crashed", name)
+
+
+@dataclass
+class JobSpec:
+    name: str
+    trigger: str  # "interval" | "cron"
+    trigger_args: dict[str, object]
+    run: Callable[[], None]
+
+
+@dataclass
+class Daemon:
+    database_url: str
+    jobs: list[JobSpec]
+    stop_event: threading.Event = field(default_factory=threading.Event)
+
+    def serve(self) -> None:
+        """Run until SIGTERM/SIGINT; the cycle in progress finishes before exit."""
+        scheduler = BackgroundScheduler(
+            jobstores={"default": SQLAlchemyJobStore(url=self.database_url, tablename="scheduler_jobs")},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
+        )
+        for job in self.jobs:
+            _JOBS[job.name] = job.run
+            scheduler.add_job(
+                run_job, job.trigger, args=[job.name], id=job.name, replace_existing=True, **job.trigger_args
+            )
+        previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        scheduler.start()
+        log.info("daemon started with jobs: %s", ", ".join(j.name for j in self.jobs))
+        try:
+            self.stop_event.wait()
+        finally:
+            log.info("stopping: waiting for the running cycle to finish")
+            scheduler.shutdown(wait=True)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            log.info("daemon stopped")
+
+    def _stop(self, signum: int, _frame: object) -> None:
+        log.info("signal %d received", signum)
+        self.stop_event.set()

@@ -1,0 +1,84 @@
+"""Sensors: adapters → one ``FactSnapshot``. Each sensor reads one source and returns its
+facts or a ``FactGap``; a failing source never sinks the cycle and never leaves stale
+facts posing as fresh (the engine fails rules on gapped sources closed). Memory, the
+wishlist and the VIP pending list come from the store. Imports ``facts``, ``store``,
+``errors``; the adapters are passed in."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from mamcrawler.errors import MamcrawlerError, ServiceError
+from mamcrawler.facts import FactGap, FactSnapshot, Provenance, Source, Want, WantSource
+from mamcrawler.store import VIP_PENDING, StateStore
+
+log = logging.getLogger("mamcrawler.sensors")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What one sensor saw: snapshot fields (e.g. ``torrents``) or a gap."""
+
+    source: Source
+    facts: dict[str, Any] = field(default_factory=dict)
+    gap: FactGap | None = None
+    origin: str = ""
+
+
+class Sensor(Protocol):
+    source: Source
+
+    def sense(self, now: datetime) -> Reading: ...
+
+
+class FunctionSensor:
+    """A sensor from a function returning snapshot fields; errors become gaps."""
+
+    def __init__(self, source: Source, read: Callable[[], dict[str, Any]], origin: str = "") -> None:
+        self.source, self._read, self.origin = source, read, origin
+
+    def sense(self, now: datetime) -> Reading:
+        try:
+            return Reading(self.source, self._read(), origin=self.origin)
+        except ServiceError as err:
+            log.warning("%s unavailable: %s", self.source.value, err.code)
+            return Reading(self.source, gap=FactGap(source=self.source, code=err.code, message=str(err), since=now))
+        except MamcrawlerError as err:
+            log.warning("%s unavailable: %s", self.source.value, type(err).__name__)
+            return Reading(self.source, gap=FactGap(source=self.source, code="error", message=str(err), since=now))
+
+
+def gather(sensors: Sequence[Sensor], state: StateStore, now: datetime) -> FactSnapshot:
+    """Read every sensor and the store into one snapshot."""
+    fields: dict[str, Any] = {}
+    provenance: list[Provenance] = []
+    gaps: list[FactGap] = []
+    for sensor in sensors:
+        reading = sensor.sense(now)
+        if reading.gap is not None:
+            gaps.append(reading.gap)
+            continue
+        provenance.append(Provenance(source=reading.source, observed_at=now, origin=reading.origin))
+        for key, value in reading.facts.items():
+            if key in ("releases", "events") and key in fields:
+                fields[key] = (*fields[key], *value)
+            else:
+                fields[key] = value
+    today = now.date().isoformat()
+    wants: list[Want] = list(state.wants())
+    for item in state.list_items(VIP_PENDING):
+        if "book_key" in item:
+            wants.append(Want(book_key=item["book_key"], title=item["book_key"], source=WantSource.VIP_PENDING))
+    fields["wants"] = (*fields.get("wants", ()), *wants)
+    provenance.append(Provenance(source=Source.STORE, observed_at=now, origin="store"))
+    return FactSnapshot(
+        taken_at=now,
+        memory=state.memory(today=today),
+        provenance=tuple(provenance),
+        gaps=tuple(gaps),
+        **fields,
+    )
