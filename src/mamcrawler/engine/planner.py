@@ -106,26 +106,35 @@ def _pending_instead(p: _Proposal, guard: str, candidate: Candidate | None) -> t
     return (AddToVipPending(release_id=chosen.id, book_key=candidate.want.book_key),)
 
 
-def _blocking(blocks: list[Match], p: _Proposal) -> Match | None:
-    for b in blocks:
-        spec = b.rule.block
-        assert spec is not None
-        if b.rule.layer > p.match.rule.layer or b.rule.id == p.match.rule.id:
-            continue
-        if spec.scope == "subject" and (b.row.kind, b.row.id) != (p.match.row.kind, p.match.row.id):
-            continue
-        if p.tags & spec.tags and not p.tags & spec.unless_tags:
-            return b
-    return None
+class _Blocks:
+    """Active blocks, indexed so each proposal checks only the blocks that can reach it."""
+
+    def __init__(self, blocks: list[Match]) -> None:
+        self.general = [b for b in blocks if b.rule.block is not None and b.rule.block.scope == "all"]
+        self.by_subject: dict[tuple[str, str], list[Match]] = {}
+        for b in blocks:
+            if b.rule.block is not None and b.rule.block.scope == "subject":
+                self.by_subject.setdefault((b.row.kind, b.row.id), []).append(b)
+
+    def first_covering(self, p: _Proposal) -> Match | None:
+        reach = [*self.general, *self.by_subject.get((p.match.row.kind, p.match.row.id), ())]
+        for b in sorted(reach, key=lambda m: (m.rule.order_key, m.row.id)):
+            spec = b.rule.block
+            assert spec is not None
+            if b.rule.layer > p.match.rule.layer or b.rule.id == p.match.rule.id:
+                continue
+            if p.tags & spec.tags and not p.tags & spec.unless_tags:
+                return b
+        return None
 
 
 def plan(policy: Policy, world: World, matches: list[Match], ledger: Ledger) -> list[Verdict]:
     """Decide which proposals become planned actions; every proposal gets a verdict."""
     candidates = {c.row.id: c for c in world.candidates}
-    blocks = [m for m in matches if m.rule.block is not None]
+    blocks = _Blocks([m for m in matches if m.rule.block is not None])
     proposals, verdicts = _proposals(world, matches, candidates)
     for p in proposals:
-        blocker = _blocking(blocks, p)
+        blocker = blocks.first_covering(p)
         if blocker is not None:
             if blocker.forced:
                 ledger.commit(tuple(a for a in p.actions if a.type == "AddTorrent"))  # hold its budget slot
@@ -137,9 +146,10 @@ def plan(policy: Policy, world: World, matches: list[Match], ledger: Ledger) -> 
         if guard is not None:
             verdicts.append(Verdict(p.match, p.actions, "guarded", guard, blocked_by=guard))
             pending = _pending_instead(p, guard, candidate)
-            if pending is not None and _blocking(blocks, _Proposal(p.match, pending, frozenset({"pending"}))) is None:
-                ledger.commit(pending)
-                verdicts.append(Verdict(p.match, pending, "planned", "vip_pending_points_short"))
+            parked = None if pending is None else _Proposal(p.match, pending, frozenset({"pending"}))
+            if parked is not None and blocks.first_covering(parked) is None:
+                ledger.commit(parked.actions)
+                verdicts.append(Verdict(p.match, parked.actions, "planned", "vip_pending_points_short"))
             continue
         cap = check_caps(policy, ledger, p.actions)
         if cap is not None:
