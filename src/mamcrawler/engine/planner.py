@@ -117,7 +117,7 @@ class _Blocks:
                 self.by_subject.setdefault((b.row.kind, b.row.id), []).append(b)
 
     def first_covering(self, p: _Proposal) -> Match | None:
-        reach = [*self.general, *self.by_subject.get((p.match.row.kind, p.match.row.id), ())]
+        reach: list[Match] = [*self.general, *self.by_subject.get((p.match.row.kind, p.match.row.id), [])]
         for b in sorted(reach, key=lambda m: (m.rule.order_key, m.row.id)):
             spec = b.rule.block
             assert spec is not None
