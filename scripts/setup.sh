@@ -10,6 +10,10 @@ for bin_pkg in qbittorrent-nox:qbittorrent-nox opentracker:opentracker ffmpeg:ff
   bin=${bin_pkg%%:*}; pkg=${bin_pkg##*:}
   command -v "$bin" >/dev/null 2>&1 || need_pkgs+=("$pkg")
 done
+# PostgreSQL server binaries for the store's PostgreSQL tests (Debian keeps them off PATH).
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  need_pkgs+=(postgresql)
+fi
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq

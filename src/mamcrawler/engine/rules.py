@@ -3,7 +3,8 @@
 A condition tree is kept in negation normal form: ``not`` is pushed down to the leaves at
 compile time (``lt`` ↔ ``ge``, ``in`` ↔ ``not_in``, all ↔ any), so evaluators only ever see
 ``Compare`` leaves under ``AllOf`` / ``AnyOf``. A leaf whose fact is unknown (``None``) is
-false whatever its operator — rules fail closed. Both evaluators (reference and
+false whatever its operator — rules fail closed. Numbers compare as whole millionths
+(:func:`number_key`), booleans only with booleans, strings only with strings. Both evaluators (reference and
 durable-rules) implement exactly :func:`compare`. Imports nothing from mamcrawler.
 """
 
@@ -92,6 +93,17 @@ def negate(node: Node) -> Node:
     return AllOf(tuple(negate(c) for c in node.children))
 
 
+MICRO = 1_000_000
+_NUMBER_LIMIT = 9 * 10**18  # fits a signed 64-bit integer, as durable-rules' C core needs
+
+
+def number_key(value: int | float) -> int:
+    """Numbers compare as whole millionths, clamped to ±9·10¹²: one exact semantics that
+    durable-rules (integers only, no exponent notation) and Python share."""
+    scaled = value * MICRO if isinstance(value, int) else round(value * MICRO)
+    return max(-_NUMBER_LIMIT, min(_NUMBER_LIMIT, int(scaled)))
+
+
 def _same_kind(a: Scalar, b: Scalar) -> bool:
     if isinstance(a, bool) or isinstance(b, bool):
         return isinstance(a, bool) and isinstance(b, bool)
@@ -107,26 +119,31 @@ def compare(actual: Scalar | None, op: Op, expected: Value) -> bool:
     if op in SET_OPS:
         assert isinstance(expected, tuple)
         members = [e for e in expected if _same_kind(actual, e)]
-        found = any(actual == e for e in members)
+        found = any(compare(actual, Op.EQ, e) for e in members)
         return found if op is Op.IN else not found
     assert not isinstance(expected, tuple)
     if not _same_kind(actual, expected):
         return False
-    if op is Op.EQ:
-        return actual == expected
-    if op is Op.NE:
-        return actual != expected
-    if isinstance(actual, (bool, str)):
+    if isinstance(actual, bool | str):
+        if op is Op.EQ:
+            return actual == expected
+        if op is Op.NE:
+            return actual != expected
         # Ordering is only defined on numbers (checked at load); fail closed otherwise.
         return False
-    assert isinstance(expected, int | float)
+    assert isinstance(expected, int | float) and not isinstance(expected, bool)
+    a, b = number_key(actual), number_key(expected)
+    if op is Op.EQ:
+        return a == b
+    if op is Op.NE:
+        return a != b
     if op is Op.LT:
-        return actual < expected
+        return a < b
     if op is Op.LE:
-        return actual <= expected
+        return a <= b
     if op is Op.GT:
-        return actual > expected
-    return actual >= expected
+        return a > b
+    return a >= b
 
 
 def facts_of(node: Node) -> tuple[str, ...]:

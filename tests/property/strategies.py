@@ -1,0 +1,331 @@
+"""The one strategies module of the test suite (attrs-style): rule trees and rows for the
+evaluator-agreement property, and fact snapshots and policy variants for decide()'s
+invariants."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
+
+from hypothesis import strategies as st
+
+from mamcrawler.engine.compiled import CompiledRule, Policy, compile_policy
+from mamcrawler.engine.loader import load_policy
+from mamcrawler.engine.rows import Row
+from mamcrawler.engine.rules import NOWHERE, AllOf, AnyOf, Compare, Node, Op
+from mamcrawler.engine.vocabulary import Concern, SubjectKind
+from mamcrawler.facts import (
+    Account,
+    Event,
+    EventKind,
+    FactGap,
+    FactSnapshot,
+    FreeKind,
+    LibraryItem,
+    Memory,
+    PausedBy,
+    Release,
+    Source,
+    Torrent,
+    TorrentState,
+    UserClass,
+    Want,
+    WantSource,
+)
+
+# --- rule trees and rows -----------------------------------------------------------------
+FIELDS = {
+    "account.n1": "number",
+    "account.n2": "number",
+    "account.b1": "bool",
+    "account.s1": "str",
+    "torrent.n1": "number",
+    "torrent.b1": "bool",
+    "torrent.s1": "str",
+    "candidate.n1": "number",
+    "candidate.s1": "str",
+}
+numbers = st.one_of(
+    st.integers(-3, 3),
+    st.sampled_from([0, 1, -1, 2**31, -(2**31), 10**12]),
+    st.floats(-5, 5, allow_nan=False, allow_infinity=False),
+    st.sampled_from([0.5, 1.0, -0.0, 1e-9]),
+)
+texts = st.one_of(
+    st.sampled_from(["", "a", "b", "seeding", "paused_upload", "Überbuch", "a b|c", '"q"']), st.text(max_size=6)
+)
+scalars = st.one_of(numbers, st.booleans(), texts)
+
+
+@st.composite
+def leaves(draw: st.DrawFn) -> Compare:
+    fact = draw(st.sampled_from(sorted(FIELDS)))
+    op = draw(st.sampled_from(list(Op)))
+    if op in (Op.IN, Op.NOT_IN):
+        value: object = tuple(draw(st.lists(scalars, min_size=1, max_size=4)))
+    else:
+        value = draw(scalars)
+    return Compare(fact, op, value)  # type: ignore[arg-type]
+
+
+trees: st.SearchStrategy[Node] = st.recursive(
+    leaves(),
+    lambda children: st.one_of(
+        st.lists(children, min_size=1, max_size=3).map(lambda cs: AllOf(tuple(cs))),
+        st.lists(children, min_size=1, max_size=3).map(lambda cs: AnyOf(tuple(cs))),
+    ),
+    max_leaves=6,
+)
+
+
+@st.composite
+def compiled_rules(draw: st.DrawFn) -> list[CompiledRule]:
+    count = draw(st.integers(1, 4))
+    rules = []
+    for i in range(count):
+        subject = draw(st.sampled_from([SubjectKind.ACCOUNT, SubjectKind.TORRENT, SubjectKind.CANDIDATE]))
+        rules.append(
+            CompiledRule(
+                id=f"rule_{i}",
+                concern=Concern.SEEDING,
+                layer=3,
+                priority=100,
+                subject=subject,
+                description="generated",
+                condition=draw(trees),
+                reason="generated",
+                flag=None,
+                block=None,
+                actions=(),
+                location=NOWHERE,
+            )
+        )
+    return rules
+
+
+def _value_for(draw: st.DrawFn, kind: str) -> object:
+    # mostly the right kind, sometimes unknown or the wrong kind
+    choice = draw(st.integers(0, 9))
+    if choice == 0:
+        return None
+    if choice == 1:
+        return draw(scalars)
+    return draw({"number": numbers, "bool": st.booleans(), "str": texts}[kind])
+
+
+@st.composite
+def rows(draw: st.DrawFn) -> list[Row]:
+    shared = {f: _value_for(draw, k) for f, k in FIELDS.items() if f.startswith("account.")}
+    out = [Row("account", "account", {}, shared)]  # type: ignore[arg-type]
+    for i in range(draw(st.integers(0, 4))):
+        kind = draw(st.sampled_from(["torrent", "candidate"]))
+        own = {f: _value_for(draw, k) for f, k in FIELDS.items() if f.startswith(kind + ".")}
+        out.append(Row(kind, f"{kind}-{i}", own, shared))  # type: ignore[arg-type]
+    return out
+
+
+# --- fact snapshots for decide() ---------------------------------------------------------
+# Small worlds around the SPEC's boundaries: ratio exactly 1.00 and 1.05, VIP exactly
+# 7 days, bitrate exactly 64 kbps, exactly 72 h seeded, unsatisfied count at the limit.
+
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+GIB = 1024**3
+BOOKS = ("dune|frank herbert", "hyperion|dan simmons", "emma|jane austen", "solaris|stanislaw lem")
+SERIES = {"dune|frank herbert": "Dune", "hyperion|dan simmons": "Hyperion Cantos"}
+AUTHORS = {b: b.split("|")[1].title() for b in BOOKS}
+
+ratios = st.sampled_from([0.5, 0.9, 0.99, 1.0, 1.01, 1.05, 1.06, 1.09, 1.1, 1.5, 2.0, 3.0]) | st.floats(0.3, 4.0)
+vip_days = st.sampled_from([0.0, 1.0, 6.99, 7.0, 7.01, 20.0, 62.0, 63.0, 89.0, 90.0]) | st.floats(7, 95)
+bitrates = st.sampled_from([None, 32, 63, 64, 65, 95, 96, 127, 128, 192, 320])
+tri = st.sampled_from([None, True, False])
+
+
+@st.composite
+def accounts(draw: st.DrawFn) -> Account:
+    if draw(st.booleans()):  # a healthy account, so purchases and downloads are exercised too
+        downloaded = draw(st.integers(1, 2000)) * GIB
+        ratio = draw(st.floats(1.2, 3.0))
+        return Account(
+            user_class=UserClass.VIP,
+            ratio=ratio,
+            uploaded_bytes=int(downloaded * ratio),
+            downloaded_bytes=downloaded,
+            bonus_points=draw(st.integers(56251, 99999)),
+            wedges=draw(st.integers(0, 2)),
+            vip_until=NOW + timedelta(days=draw(st.floats(7, 89))),
+            unsatisfied_count=draw(st.integers(0, 20)),
+            unsatisfied_limit=150,
+        )
+    ratio = draw(ratios)
+    downloaded = draw(st.integers(1, 2000)) * GIB
+    limit = draw(st.sampled_from([50, 100, 150, 200]))
+    days = draw(vip_days)
+    return Account(
+        username="reader",
+        user_class=draw(st.sampled_from(list(UserClass))),
+        ratio=ratio,
+        uploaded_bytes=int(downloaded * ratio),
+        downloaded_bytes=downloaded,
+        bonus_points=draw(
+            st.sampled_from([0, 1249, 1250, 5000, 6250, 6251, 50000, 56250, 56251, 99999]) | st.integers(50000, 99999)
+        ),
+        wedges=draw(st.integers(0, 3)),
+        vip_until=None if days == 0 and draw(st.booleans()) else NOW + timedelta(days=days),
+        # ratio and points drawn independently so every combination near the floors occurs
+        unsatisfied_count=draw(
+            st.sampled_from([0, 0, 3, limit - 11, limit - 10, limit - 9, limit]) | st.integers(0, limit)
+        ),
+        unsatisfied_limit=limit,
+    )
+
+
+@st.composite
+def releases(draw: st.DrawFn, rid: str, book: str) -> Release:
+    return Release(
+        id=rid,
+        tracker_id=draw(st.integers(1, 10**6)),
+        book_key=book,
+        title=book.split("|")[0].title(),
+        authors=(AUTHORS[book],),
+        series=SERIES.get(book) if draw(st.booleans()) else None,
+        bitrate_kbps=draw(bitrates),
+        abridged=draw(tri),
+        single_file=draw(tri),
+        narrator_verified=draw(tri),
+        watermarked=draw(tri),
+        chapters_complete=draw(tri),
+        size_bytes=draw(st.integers(50, 3000)) * 1024**2,
+        seeders=draw(st.integers(0, 50)),
+        leechers=draw(st.integers(0, 5)),
+        free=draw(st.sampled_from([FreeKind.NONE, FreeKind.NONE, *FreeKind])),
+        vip_only=draw(st.booleans()),
+    )
+
+
+@st.composite
+def torrents(draw: st.DrawFn, index: int) -> Torrent:
+    state = draw(st.sampled_from(list(TorrentState)))
+    complete = state in (TorrentState.SEEDING, TorrentState.PAUSED_UPLOAD, TorrentState.STALLED_UPLOAD) or draw(
+        st.booleans()
+    )
+    return Torrent(
+        hash=f"{index:040x}",
+        name=f"torrent {index}",
+        state=state,
+        progress=1.0 if complete else draw(st.floats(0, 0.99)),
+        size_bytes=draw(st.integers(1, 3000)) * 1024**2,
+        seeding_seconds=draw(st.sampled_from([0, 71 * 3600, 72 * 3600 - 1, 72 * 3600, 500 * 3600])),
+        stalled_seconds=draw(st.sampled_from([0, 29 * 60, 30 * 60, 3600])),
+        points_per_hour=draw(st.sampled_from([None, 0.0, 0.5])),
+        uploaded_30d_bytes=draw(st.sampled_from([None, 0, 10 * 1024**2])),
+        seeders=draw(st.integers(0, 20)),
+        leechers=draw(st.integers(0, 5)),
+        added_by_mamcrawler=draw(st.booleans()),
+        paused_by=draw(st.sampled_from(list(PausedBy))),
+        free=draw(st.booleans()),
+        book_key=draw(st.sampled_from([None, None, None, None, *BOOKS])),
+        release_id=draw(st.sampled_from([None, "r0", "r1", "r2"])),
+    )
+
+
+@st.composite
+def snapshots(draw: st.DrawFn) -> FactSnapshot:
+    n_releases = draw(st.integers(0, 7))
+    rels = tuple(draw(releases(f"r{i}", draw(st.sampled_from(BOOKS)))) for i in range(n_releases))
+    tors = tuple(draw(torrents(i)) for i in range(draw(st.integers(0, 5))))
+    library = tuple(
+        LibraryItem(
+            id=f"li{i}",
+            book_key=book,
+            title=book.split("|")[0].title(),
+            authors=(AUTHORS[book],),
+            series=SERIES.get(book),
+            bitrate_kbps=draw(bitrates),
+            abridged=draw(tri),
+            single_file=draw(tri),
+            narrator_verified=draw(tri),
+            torrent_hash=draw(st.sampled_from([None, *(t.hash for t in tors)])),
+        )
+        for i, book in enumerate(draw(st.lists(st.sampled_from(BOOKS), max_size=2, unique=True)))
+    )
+    wants = tuple(
+        Want(book_key=b, title=b.split("|")[0].title(), source=draw(st.sampled_from(list(WantSource))))
+        for b in draw(st.lists(st.sampled_from(BOOKS), max_size=4, unique=True))
+    )
+    events = tuple(
+        Event(
+            id=f"e{i}",
+            kind=draw(st.sampled_from(list(EventKind))),
+            starts_at=NOW - timedelta(hours=draw(st.integers(-5, 48))),
+            ends_at=NOW + timedelta(hours=draw(st.integers(-5, 48))),
+        )
+        for i in range(draw(st.integers(0, 2)))
+    )
+    hashes = [t.hash for t in tors]
+    memory = Memory(
+        downloads_frozen=draw(st.booleans()),
+        frozen_torrent_hashes=tuple(draw(st.lists(st.sampled_from(hashes), unique=True))) if hashes else (),
+        downloads_today=draw(st.integers(0, 25)),
+        points_spent_today=draw(st.sampled_from([0, 50000, 100000, 149999])),
+        purchases_today=draw(st.integers(0, 10)),
+        upload_slots=draw(st.sampled_from([None, 20, 60, 100])),
+        bought_release_ids=tuple(draw(st.lists(st.sampled_from([r.id for r in rels]), unique=True))) if rels else (),
+    )
+    return FactSnapshot(
+        taken_at=NOW,
+        account=draw(accounts()),
+        events=events,
+        releases=rels,
+        torrents=tors,
+        library=library,
+        wants=wants,
+        memory=memory,
+    )
+
+
+gappable_sources = st.sampled_from(
+    [Source.TRACKER_ACCOUNT, Source.QBITTORRENT, Source.LIBRARY, Source.TRACKER_RULES, Source.TRACKER_STORE]
+)
+
+
+def with_gap(snapshot: FactSnapshot, source: Source) -> FactSnapshot:
+    return snapshot.model_copy(update={"gaps": (FactGap(source=source, code="service_unavailable"),)})
+
+
+# --- policy variants ---------------------------------------------------------------------
+
+
+POLICY_DIR = Path(__file__).resolve().parents[2] / "policies"
+
+
+@cache
+def default_policy() -> Policy:
+    return load_policy(POLICY_DIR)
+
+
+def policy_with(**changes: dict[str, object]) -> Policy:
+    """The default policy with some concerns' params replaced, e.g. free_first={"mode": "floor"}."""
+    base = default_policy()
+    files = dict(base.files)
+    raw = {}
+    for name, params in changes.items():
+        concern = Concern(name)
+        file = files[concern]
+        files[concern] = file.model_copy(update={"params": file.params.model_copy(update=params)})
+        raw[concern] = repr(sorted(params.items())).encode()
+    return compile_policy(files, base.sources, {}, raw)
+
+
+@cache
+def _variants() -> tuple[Policy, ...]:
+    return (
+        default_policy(),
+        policy_with(free_first={"mode": "floor"}),
+        policy_with(free_first={"allow_ratio_costing": True, "ratio_costing_margin_gib": 1.0}),
+        policy_with(free_first={"wedge_reserve": 1}, pacing={"daily_downloads": 1, "max_purchases_per_day": 1}),
+    )
+
+
+policies = st.integers(0, 3).map(lambda i: _variants()[i])
