@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from mamcrawler.errors import MamcrawlerError, ServiceError
-from mamcrawler.facts import FactGap, FactSnapshot, Provenance, Source, Want, WantSource
+from mamcrawler.facts import FactGap, FactSnapshot, PausedBy, Provenance, Source, TorrentState, Want, WantSource
 from mamcrawler.store import VIP_PENDING, StateStore
 
 log = logging.getLogger("mamcrawler.sensors")
@@ -82,3 +82,51 @@ def gather(sensors: Sequence[Sensor], state: StateStore, now: datetime) -> FactS
         gaps=tuple(gaps),
         **fields,
     )
+
+
+class QbitSensor:
+    """qBittorrent → torrent facts, joined with what the store knows: which torrents
+    mamcrawler added (tag ``mamcrawler``; ``mamcrawler-free`` when they cost no ratio),
+    which release and book each one is (from applied AddTorrent journal entries), and
+    who paused a paused torrent (mamcrawler only if the freeze recorded it; anyone
+    else's pause counts as the user's and is never undone)."""
+
+    source = Source.QBITTORRENT
+
+    def __init__(self, client: Any, state: StateStore, journal: Any) -> None:
+        self.client, self.state, self.journal = client, state, journal
+
+    def sense(self, now: datetime) -> Reading:
+        try:
+            self.client.sync()
+            torrents = self.client.torrent_facts()
+        except ServiceError as err:
+            log.warning("qbittorrent unavailable: %s", err.code)
+            return Reading(self.source, gap=FactGap(source=self.source, code=err.code, message=str(err), since=now))
+        frozen = set(self.state.memory(today=now.date().isoformat()).frozen_torrent_hashes)
+        known = {}
+        for entry in self.journal.entries(action_type="AddTorrent"):
+            if entry.status == "applied" and entry.outcome and "hash" in entry.outcome:
+                known[str(entry.outcome["hash"])] = entry.action
+        facts = []
+        for t in torrents:
+            action = known.get(t.hash)
+            paused_by = PausedBy.NOBODY
+            if t.state in (TorrentState.PAUSED_UPLOAD, TorrentState.PAUSED_DOWNLOAD):
+                paused_by = PausedBy.MAMCRAWLER if t.hash in frozen else PausedBy.USER
+            facts.append(
+                t.model_copy(
+                    update={
+                        "added_by_mamcrawler": "mamcrawler" in t.tags or action is not None,
+                        "free": "mamcrawler-free" in t.tags or bool(action is not None and action.free),
+                        "paused_by": paused_by,
+                        "release_id": getattr(action, "release_id", None),
+                        "book_key": getattr(action, "book_key", None),
+                    }
+                )
+            )
+        return Reading(
+            self.source,
+            {"torrents": tuple(facts), "free_space_bytes": self.client.free_space_bytes()},
+            origin=str(getattr(self.client, "url", "qbittorrent")),
+        )

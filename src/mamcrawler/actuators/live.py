@@ -43,6 +43,7 @@ from mamcrawler.store import VIP_PENDING, WISHLIST, ActionJournal, StateStore
 
 log = logging.getLogger("mamcrawler.actuators")
 MAMCRAWLER_TAG = "mamcrawler"
+FREE_TAG = "mamcrawler-free"  # the download costs no ratio (free or bought freeleech)
 
 
 def journal_key(action: Action, now: datetime) -> str:
@@ -150,7 +151,8 @@ class LiveExecutor:
             client = self._client()
             info_hash = client.info_hash(data)
             self.journal.annotate(entry_id, {"hash": info_hash}, now=self.clock())  # for reconciliation
-            client.add_torrent(data, category=action.category, tags=(MAMCRAWLER_TAG,))
+            tags = (MAMCRAWLER_TAG, FREE_TAG) if action.free else (MAMCRAWLER_TAG,)
+            client.add_torrent(data, category=action.category, tags=tags)
             return {"hash": info_hash}
         if isinstance(action, PauseTorrent):
             self._client().pause([action.hash])
