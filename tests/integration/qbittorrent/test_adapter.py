@@ -42,13 +42,17 @@ def test_real_download_goes_downloading_to_seeding(
 ) -> None:
     qb, client = leecher
     book = books["dune"]
-    assert client.add_torrent(book.data, category="audiobooks", tags=["mamcrawler"]) == book.info_hash
+    assert client.add_torrent(book.data, category="audiobooks", tags=["mamcrawler"], paused=True) == book.info_hash
+    before, _ = wait_for(client, book.info_hash, lambda t: t.progress < 1.0)
+    client.resume([book.info_hash])
     client.add_peers([book.info_hash], [seeder.peer])
     torrent, seen = wait_for(
         client,
         book.info_hash,
-        lambda t: (t.progress >= 1.0 and t.state is TorrentState.SEEDING) or t.state is TorrentState.STALLED_UPLOAD,
+        lambda t: t.progress >= 1.0 and t.state in (TorrentState.SEEDING, TorrentState.STALLED_UPLOAD),
     )
+    assert before.state in (TorrentState.PAUSED_DOWNLOAD, TorrentState.DOWNLOADING, TorrentState.STALLED_DOWNLOAD)
+    assert seen[-1] in (TorrentState.SEEDING, TorrentState.STALLED_UPLOAD)
     assert torrent.progress == 1.0
     assert (qb.downloads / book.path.name).read_bytes() == book.path.read_bytes()
     assert torrent.category == "audiobooks" and "mamcrawler" in torrent.tags
