@@ -26,9 +26,10 @@ ALLOWED = {
     "engine": {"facts", "errors"},
     "adapters": {"facts", "errors"},
     "store": {"engine", "facts", "errors"},
+    "facts_file": {"facts", "errors"},
     "sensors": {"adapters", "store", "facts", "errors"},
     "actuators": {"adapters", "store", "engine", "facts", "errors"},
-    "app": {"sensors", "actuators", "adapters", "store", "engine", "facts", "errors"},
+    "app": {"sensors", "actuators", "adapters", "store", "engine", "facts", "facts_file", "errors"},
 }
 ENGINE_FORBIDDEN_PACKAGES = {
     "httpx",

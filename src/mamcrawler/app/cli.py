@@ -9,6 +9,7 @@ import click
 
 from mamcrawler import __version__
 from mamcrawler.app.cli_policy import policy
+from mamcrawler.app.cli_run import run
 from mamcrawler.app.cli_simulate import explain, simulate
 
 
@@ -21,3 +22,4 @@ def main() -> None:
 main.add_command(policy)
 main.add_command(simulate)
 main.add_command(explain)
+main.add_command(run)

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from mamcrawler.actuators.live import Execution, LiveExecutor
 from mamcrawler.engine import DecisionBatch, Evaluator, Policy, decide
 from mamcrawler.engine.records import redact
+from mamcrawler.facts import FactSnapshot
 from mamcrawler.sensors import Sensor, gather
 from mamcrawler.store import Database, StateStore
 from mamcrawler.store.schema import DecisionEntry
@@ -27,6 +28,7 @@ log = logging.getLogger("mamcrawler.cycle")
 
 @dataclass(frozen=True)
 class CycleResult:
+    snapshot: FactSnapshot
     batch: DecisionBatch
     executions: tuple[Execution, ...]
 
@@ -56,7 +58,7 @@ class Cycle:
             len(batch.records),
             " (dry run)" if dry_run else "",
         )
-        return CycleResult(batch, executions)
+        return CycleResult(snapshot, batch, executions)
 
     def _journal(self, batch: DecisionBatch) -> None:
         lines = []

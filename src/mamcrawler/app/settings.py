@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     api_host: str = Field("127.0.0.1", alias="MAMCRAWLER_API_HOST")
     api_port: int = Field(8765, alias="MAMCRAWLER_API_PORT", ge=0, le=65535)
     timezone: str = Field("UTC", alias="MAMCRAWLER_TIMEZONE")
+    facts_file: Path | None = Field(
+        None, alias="MAMCRAWLER_FACTS_FILE", description="JSON/YAML snapshot fields read each cycle (manual mode)."
+    )
+    torrent_dir: Path | None = Field(
+        None, alias="MAMCRAWLER_TORRENT_DIR", description="Folder of <release id>.torrent files to add from."
+    )
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret value, for redaction."""

@@ -1,0 +1,100 @@
+"""``mamcrawler run [--dry-run] [--once]``: the daemon, or one monitor cycle.
+
+Start-up order: settings (missing ones print the ``KEY=`` lines), logging with secrets
+masked, the policy (must pass check and tests), the single-instance lock, then
+reconciliation of any journal entry a crash left open — before anything new is sent.
+Imports click and ``app``."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from mamcrawler.app.api import ApiServer
+from mamcrawler.app.daemon import Daemon, JobSpec, single_instance
+from mamcrawler.app.logs import configure_logging
+from mamcrawler.app.settings import load_settings
+from mamcrawler.app.wiring import Services, build_services
+from mamcrawler.errors import ConfigError, MamcrawlerError, PolicyError
+
+log = logging.getLogger("mamcrawler.run")
+
+
+def run_cycle(services: Services, *, dry_run: bool) -> None:
+    policy = services.keeper.refresh()
+    live = not dry_run and services.board.autonomous()
+    result = services.cycle.run(policy, services.sensors, now=services.clock(), dry_run=not live)
+    services.board.publish(policy, result.snapshot, result.batch)
+
+
+def _jobs(services: Services, *, dry_run: bool) -> list[JobSpec]:
+    schedule = services.keeper.current.schedule if services.keeper.current else None
+    assert schedule is not None
+    hour, minute = (int(x) for x in schedule.daily_check_time.split(":"))
+
+    def cycle() -> None:
+        run_cycle(services, dry_run=dry_run)
+
+    return [
+        JobSpec("monitor", "interval", {"minutes": schedule.monitor_minutes}, cycle),
+        JobSpec("daily_tracker_check", "cron", {"hour": hour, "minute": minute}, cycle),
+        JobSpec("weekly", "cron", {"day_of_week": schedule.weekly_day, "hour": hour, "minute": minute}, cycle),
+        JobSpec("monthly_drift", "interval", {"days": schedule.monthly_days}, cycle),
+    ]
+
+
+@click.command()
+@click.option("--dry-run", is_flag=True, help="Journal planned actions; send nothing.")
+@click.option("--once", is_flag=True, help="Run one monitor cycle and exit.")
+@click.option("--env-file", type=click.Path(dir_okay=False, path_type=Path), default=Path(".env"), show_default=True)
+@click.option("--no-api", is_flag=True, help="Do not serve the local HTTP API and dashboard.")
+def run(dry_run: bool, once: bool, env_file: Path, no_api: bool) -> None:
+    """Run the daemon (or one cycle with --once)."""
+    try:
+        settings = load_settings(env_file)
+    except ConfigError as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(2)
+    configure_logging(settings.secrets())
+    services = build_services(settings)
+    try:
+        services.keeper.load_initial()
+    except PolicyError as err:
+        click.echo("error: the policy does not pass its checks; nothing was started:", err=True)
+        for issue in err.issues:
+            click.echo(f"  {issue}", err=True)
+        services.close()
+        sys.exit(1)
+    try:
+        with single_instance(settings.lock_file):
+            for settled in services.reconcile():
+                log.info("reconciled %s: %s (%s)", settled.key, settled.status, settled.reason)
+            if once:
+                run_cycle(services, dry_run=dry_run)
+                return
+            api = None
+            if not no_api:
+                api = ApiServer(
+                    services.board,
+                    host=settings.api_host,
+                    port=settings.api_port,
+                    journal_file=settings.journal_file,
+                    secrets=settings.secrets(),
+                    clock=services.clock,
+                )
+                api.start()
+                log.info("API and dashboard on http://%s:%d/", *api.address)
+            run_cycle(services, dry_run=dry_run)  # one cycle at start, then on schedule
+            try:
+                Daemon(settings.database_url, _jobs(services, dry_run=dry_run)).serve()
+            finally:
+                if api is not None:
+                    api.stop()
+    except MamcrawlerError as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(1)
+    finally:
+        services.close()

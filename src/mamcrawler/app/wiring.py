@@ -1,0 +1,97 @@
+"""Wiring: settings → the store, adapters, sensors, executor and cycle of one process.
+
+Each service gets its own client and session (no cookie or header ever crosses between
+them). Features whose settings are missing are left out with a warning naming the
+``KEY=`` lines to add; their facts are then gaps and the rules that need them do not
+act. Imports every layer below ``app``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from mamcrawler.actuators.files import FolderTorrentFiles
+from mamcrawler.actuators.live import LiveExecutor
+from mamcrawler.actuators.reconcile import Settled, reconcile
+from mamcrawler.adapters.qbittorrent import QbitClient
+from mamcrawler.app.cycle import Cycle
+from mamcrawler.app.policy_keeper import PolicyKeeper, PolicyTests, no_tests
+from mamcrawler.app.settings import Settings, missing_for
+from mamcrawler.app.status import StatusBoard
+from mamcrawler.engine import REFERENCE, Evaluator
+from mamcrawler.facts import Source
+from mamcrawler.facts_file import read_facts_file
+from mamcrawler.sensors import FunctionSensor, QbitSensor, Sensor
+from mamcrawler.store import ActionJournal, Database, StateStore
+
+log = logging.getLogger("mamcrawler.wiring")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def evaluator_named(name: str) -> Evaluator:
+    if name == "durable":
+        from mamcrawler.engine.durable import DurableEvaluator
+
+        return DurableEvaluator()
+    return REFERENCE
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    state: StateStore
+    journal: ActionJournal
+    executor: LiveExecutor
+    cycle: Cycle
+    keeper: PolicyKeeper
+    board: StatusBoard
+    qbit: QbitClient | None
+    sensors: list[Sensor] = field(default_factory=list)
+    clock: Callable[[], datetime] = utc_now
+
+    def reconcile(self) -> list[Settled]:
+        return reconcile(self.journal, torrents=self.qbit, store=None, clock=self.clock)
+
+    def close(self) -> None:
+        if self.qbit is not None:
+            self.qbit.close()
+        self.db.dispose()
+
+
+def build_services(
+    settings: Settings, *, policy_tests: PolicyTests = no_tests, clock: Callable[[], datetime] = utc_now
+) -> Services:
+    db = Database(settings.database_url)
+    state, journal = StateStore(db), ActionJournal(db)
+    qbit = None
+    sensors: list[Sensor] = []
+    if missing_for(settings, "qbittorrent"):
+        log.warning(
+            "qBittorrent not configured; add %s", " ".join(f"{k}=" for k in missing_for(settings, "qbittorrent"))
+        )
+    else:
+        assert settings.qbit_url and settings.qbit_username and settings.qbit_password
+        qbit = QbitClient(
+            settings.qbit_url,
+            settings.qbit_username,
+            settings.qbit_password.get_secret_value(),
+            timeout=settings.qbit_timeout_seconds,
+            proxy=settings.qbit_proxy,
+            clock=clock,
+        )
+        sensors.append(QbitSensor(qbit, state, journal))
+    if settings.facts_file is not None:
+        facts_path = Path(settings.facts_file)
+        sensors.append(FunctionSensor(Source.TRACKER_ACCOUNT, lambda: read_facts_file(facts_path), origin="facts file"))
+    files = FolderTorrentFiles(Path(settings.torrent_dir)) if settings.torrent_dir else None
+    executor = LiveExecutor(journal, state, torrents=qbit, files=files, store=None, clock=clock)
+    cycle = Cycle(db, state, executor, evaluator_named(settings.evaluator), settings.journal_file, settings.secrets())
+    keeper = PolicyKeeper(settings.policies_dir, policy_tests)
+    return Services(settings, db, state, journal, executor, cycle, keeper, StatusBoard(state), qbit, sensors, clock)
