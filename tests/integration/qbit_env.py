@@ -77,12 +77,20 @@ def _wait_http(url: str, process: subprocess.Popen[bytes], seconds: float = 20) 
 
 
 @contextmanager
-def qbittorrent(base: Path, *, auth: bool = False, password: str = "adminadmin") -> Iterator[Qbit]:
-    """A qbittorrent-nox with its own profile; with ``auth`` the WebUI asks for a password."""
-    profile, downloads = base / "profile", base / "downloads"
+def qbittorrent(
+    base: Path,
+    *,
+    auth: bool = False,
+    password: str = "adminadmin",
+    web_port: int | None = None,
+    profile: Path | None = None,
+) -> Iterator[Qbit]:
+    """A qbittorrent-nox with its own profile; with ``auth`` the WebUI asks for a password.
+    Passing the ``web_port`` and ``profile`` of a stopped instance restarts it."""
+    profile, downloads = profile or base / "profile", base / "downloads"
     (profile / "qBittorrent" / "config").mkdir(parents=True, exist_ok=True)
     downloads.mkdir(parents=True, exist_ok=True)
-    web_port, peer_port = free_port(), free_port()
+    web_port, peer_port = web_port or free_port(), free_port()
     lines = [
         "[LegalNotice]",
         "Accepted=true",

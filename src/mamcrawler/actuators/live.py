@@ -94,6 +94,11 @@ class LiveExecutor:
         done: list[Execution] = []
         for record in batch.planned():
             for action in record.actions:
+                missing = self._missing_port(action)
+                if missing is not None:
+                    log.warning("%s not performed: %s is not configured", action.type, missing)
+                    done.append(Execution(record.decision_id, action, "skipped_not_configured", missing))
+                    continue
                 entry = self.journal.open(
                     action,
                     key=journal_key(action, now),
@@ -131,6 +136,17 @@ class LiveExecutor:
         if not dry_run:
             self.state.save_memory(memory, today=today, now=self.clock())
         return done
+
+    def _missing_port(self, action: Action) -> str | None:
+        """Which service an action needs but this process has no client for."""
+        if isinstance(action, BuyVip | BuyUploadCredit | BuyPersonalFreeleech) and self.store is None:
+            return "tracker"
+        if isinstance(action, AddTorrent) and self.files is None:
+            return "torrent_files"
+        torrent_actions = AddTorrent | PauseTorrent | ResumeTorrent | Reannounce | SetSeedingAllocation | RemoveTorrent
+        if isinstance(action, torrent_actions) and self.torrents is None:
+            return "qbittorrent"
+        return None
 
     # --- the calls ---------------------------------------------------------------------
     def _client(self) -> TorrentClient:

@@ -70,6 +70,7 @@ FIELDS: dict[str, Field] = {
     "state.download_budget_today": _f("number", _EVT, "§6 budget for today, events included."),
     "state.points_spent_today": _f("number", _MEM, "Non-VIP points spent today."),
     "state.upload_slots": _f("number", _MEM, "Upload slots last set (unknown if never)."),
+    "state.upload_slots_set": _f("bool", _MEM, "mamcrawler has set the upload slots before."),
     # candidate.* — the chosen release of one wanted book (§5, §7, §8, §9, §14)
     "candidate.release_id": _f("str", _CAND, "Release id."),
     "candidate.book_key": _f("str", _CAND, "Normalised title + first author."),

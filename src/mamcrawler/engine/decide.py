@@ -21,11 +21,33 @@ from mamcrawler.engine.guards import Ledger
 from mamcrawler.engine.planner import Match, Verdict, plan, record_for
 from mamcrawler.engine.records import DecisionBatch, DecisionRecord, decision_id
 from mamcrawler.engine.rows import Row
+from mamcrawler.engine.vocabulary import ActionName
 from mamcrawler.facts import FactSnapshot, Source
+
+# Where each action lands: proposing one while that service is gapped would act blind.
+ACTION_TARGETS: dict[ActionName, frozenset[Source]] = {
+    **dict.fromkeys(
+        (
+            ActionName.ADD_TORRENT,
+            ActionName.RESUME_TORRENT,
+            ActionName.PAUSE_TORRENT,
+            ActionName.REANNOUNCE,
+            ActionName.SET_SEEDING_ALLOCATION,
+            ActionName.REMOVE_TORRENT,
+        ),
+        frozenset({Source.QBITTORRENT}),
+    ),
+    **dict.fromkeys(
+        (ActionName.BUY_VIP, ActionName.BUY_UPLOAD_CREDIT, ActionName.BUY_PERSONAL_FREELEECH),
+        frozenset({Source.TRACKER_ACCOUNT}),
+    ),
+    ActionName.REPLACE_EDITION: frozenset({Source.LIBRARY}),
+}
 
 
 def rule_sources(policy: Policy) -> dict[str, frozenset[Source]]:
-    """Sources each rule depends on: its own facts' plus those behind the flags it reads."""
+    """Sources each rule depends on: its own facts', those behind the flags it reads, and
+    the services its actions act on."""
     setters: dict[str, list[CompiledRule]] = {}
     for rule in policy.rules:
         if rule.flag:
@@ -39,6 +61,8 @@ def rule_sources(policy: Policy) -> dict[str, frozenset[Source]]:
                     deps |= out.get(setter.id, frozenset())
             elif fact in FIELDS:
                 deps |= FIELDS[fact].sources
+        for action in rule.actions:
+            deps |= ACTION_TARGETS.get(action.name, frozenset())
         out[rule.id] = frozenset(deps)
     return out
 

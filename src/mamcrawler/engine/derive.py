@@ -33,7 +33,13 @@ from mamcrawler.facts import (
 
 GIB = 1024**3
 _DOWNLOADING = frozenset(
-    {TorrentState.DOWNLOADING, TorrentState.STALLED_DOWNLOAD, TorrentState.PAUSED_DOWNLOAD, TorrentState.QUEUED}
+    {
+        TorrentState.DOWNLOADING,
+        TorrentState.STALLED_DOWNLOAD,
+        TorrentState.PAUSED_DOWNLOAD,
+        TorrentState.QUEUED,
+        TorrentState.CHECKING,
+    }
 )
 
 
@@ -185,6 +191,7 @@ def _event_values(policy: Policy, snapshot: FactSnapshot, now: datetime, known: 
         "state.download_budget_today": budget,
         "state.points_spent_today": memory.points_spent_today,
         "state.upload_slots": memory.upload_slots,
+        "state.upload_slots_set": memory.upload_slots is not None,
     }
 
 
