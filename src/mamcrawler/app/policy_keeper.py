@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mamcrawler.engine import Policy, load_policy_with_issues
 from mamcrawler.engine.loader import policy_files
-from mamcrawler.errors import PolicyError
+from mamcrawler.errors import Issue, PolicyError
 
 log = logging.getLogger("mamcrawler.policy")
 
@@ -23,6 +24,17 @@ PolicyTests = Callable[[Path, Policy], list[str]]
 
 def no_tests(_directory: Path, _policy: Policy) -> list[str]:
     return []
+
+
+_LOCATED = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): (?P<code>[a-z_]+): (?P<message>.*)$")
+
+
+def as_issue(problem: str, directory: Path) -> Issue:
+    """A policy-test problem line as an ``Issue`` (located when the line says where)."""
+    m = _LOCATED.match(problem)
+    if m is None:
+        return Issue(str(directory / "tests"), 1, 1, "policy_test_failed", problem)
+    return Issue(m["file"], int(m["line"]), int(m["col"]), m["code"], m["message"])
 
 
 def directory_fingerprint(directory: Path) -> str:
@@ -49,7 +61,7 @@ class PolicyKeeper:
             raise PolicyError(issues)
         problems = self.run_tests(self.directory, policy)
         if problems:
-            raise PolicyError([]) from RuntimeError("; ".join(problems))
+            raise PolicyError([as_issue(p, self.directory) for p in problems])
         self.current, self.fingerprint = policy, directory_fingerprint(self.directory)
         self.history.append(f"loaded {policy.version}")
         return policy

@@ -18,10 +18,11 @@ from mamcrawler.actuators.live import LiveExecutor
 from mamcrawler.actuators.reconcile import Settled, reconcile
 from mamcrawler.adapters.qbittorrent import QbitClient
 from mamcrawler.app.cycle import Cycle
-from mamcrawler.app.policy_keeper import PolicyKeeper, PolicyTests, no_tests
+from mamcrawler.app.policy_keeper import PolicyKeeper, PolicyTests
 from mamcrawler.app.settings import Settings, missing_for
 from mamcrawler.app.status import StatusBoard
 from mamcrawler.engine import REFERENCE, Evaluator
+from mamcrawler.engine.policy_tests import policy_test_problems
 from mamcrawler.facts import Source
 from mamcrawler.facts_file import read_facts_file
 from mamcrawler.sensors import FunctionSensor, QbitSensor, Sensor
@@ -66,7 +67,7 @@ class Services:
 
 
 def build_services(
-    settings: Settings, *, policy_tests: PolicyTests = no_tests, clock: Callable[[], datetime] = utc_now
+    settings: Settings, *, policy_tests: PolicyTests | None = None, clock: Callable[[], datetime] = utc_now
 ) -> Services:
     db = Database(settings.database_url)
     state, journal = StateStore(db), ActionJournal(db)
@@ -93,5 +94,5 @@ def build_services(
     files = FolderTorrentFiles(Path(settings.torrent_dir)) if settings.torrent_dir else None
     executor = LiveExecutor(journal, state, torrents=qbit, files=files, store=None, clock=clock)
     cycle = Cycle(db, state, executor, evaluator_named(settings.evaluator), settings.journal_file, settings.secrets())
-    keeper = PolicyKeeper(settings.policies_dir, policy_tests)
+    keeper = PolicyKeeper(settings.policies_dir, policy_tests or policy_test_problems())
     return Services(settings, db, state, journal, executor, cycle, keeper, StatusBoard(state), qbit, sensors, clock)

@@ -13,7 +13,7 @@ from mamcrawler.engine.derive import GIB, Candidate, Prices, Skipped
 from mamcrawler.engine.ladder import ladder_key
 from mamcrawler.engine.rows import Row
 from mamcrawler.engine.rules import Scalar
-from mamcrawler.engine.selection import NoSelection, select_release
+from mamcrawler.engine.selection import NoSelection, quality_part, select_release
 from mamcrawler.facts import FactSnapshot, Release, Source, Want, WantSource
 
 _WANT_ORDER = {s: i for i, s in enumerate(WantSource)}
@@ -58,6 +58,7 @@ def build_candidates(
     headroom = shared.get("account.download_headroom_gib")
     spendable = shared.get("account.points_spendable")
     wants, missing = _wants(policy, snapshot, library_known)
+    quality = quality_part(policy.free_first)  # §14/§16: more seeders never make an edition better
     candidates: list[Candidate] = []
     skipped: list[Skipped] = []
     for want in wants:
@@ -86,7 +87,9 @@ def build_candidates(
             "candidate.has_free_alternative": selection.has_free_alternative,
             "candidate.paid_strictly_better": selection.paid_strictly_better,
             "candidate.library_has_book": (item is not None) if library_known else None,
-            "candidate.better_than_library": (item_key is None or selection.key > item_key) if library_known else None,
+            "candidate.better_than_library": (item_key is None or quality(selection.key) > quality(item_key))
+            if library_known
+            else None,
             "candidate.in_client": (want.book_key in in_client_books or chosen.id in in_client_releases)
             if client_known
             else None,

@@ -223,7 +223,7 @@ def compile_condition(
     op = Op(op_name)
     if op in (Op.IN, Op.NOT_IN) and not isinstance(value, tuple):
         value = (value,)
-    return Compare(cond.fact, op, value, param, locate(path))
+    return Compare(cond.fact, op, value, param, locate((*path, "fact")))
 
 
 def compile_policy(

@@ -18,7 +18,7 @@ from mamcrawler.engine.compiled import Policy
 from mamcrawler.engine.ladder import LadderKey, ladder_key
 from mamcrawler.engine.rows import Row
 from mamcrawler.engine.rules import Scalar
-from mamcrawler.engine.selection import Selection
+from mamcrawler.engine.selection import Selection, quality_part
 from mamcrawler.facts import (
     EventKind,
     FactSnapshot,
@@ -209,6 +209,7 @@ def _torrent_rows(policy: Policy, snapshot: FactSnapshot, shared: dict[str, Scal
     by_hash = {i.torrent_hash: i for i in snapshot.library if i.torrent_hash}
     frozen = set(snapshot.memory.frozen_torrent_hashes)
     keyed: dict[str, list[tuple[Torrent, LadderKey | None]]] = defaultdict(list)
+    quality = quality_part(policy.free_first)  # a bigger swarm is not a superior edition
     for t in snapshot.torrents:
         if t.book_key:
             keyed[t.book_key].append((t, _torrent_quality(t, releases, by_hash, policy)))
@@ -222,7 +223,7 @@ def _torrent_rows(policy: Policy, snapshot: FactSnapshot, shared: dict[str, Scal
             if not others:
                 superior_exists, superior_seeding = False, False
             elif mine is not None and all(k is not None for _, k in others):
-                better = [tt for tt, k in others if k is not None and k > mine]
+                better = [tt for tt, k in others if k is not None and quality(k) > quality(mine)]
                 superior_exists = bool(better)
                 superior_seeding = any(tt.state in (TorrentState.SEEDING, TorrentState.STALLED_UPLOAD) for tt in better)
         own: dict[str, Scalar | None] = {

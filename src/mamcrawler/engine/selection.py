@@ -47,7 +47,7 @@ def _rank(release: Release, key: LadderKey) -> tuple[LadderKey, bool, str]:
     return (key, release.is_free, _inverse(release.id))
 
 
-def _quality_part(free_first: FreeFirstParams) -> Callable[[LadderKey], tuple[int, ...]]:
+def quality_part(free_first: FreeFirstParams) -> Callable[[LadderKey], tuple[int, ...]]:
     """The part of the key free-first compares: swarm size (seeders) is not quality unless
     ``free_first.seeders_count_as_quality`` says so."""
 
@@ -84,7 +84,7 @@ def select_release(
     paid = [rk for rk in keyed if not rk[0].is_free]
     best_free = free[0] if free else None
     best_paid = paid[0] if paid else None
-    by_quality = _quality_part(free_first)
+    by_quality = quality_part(free_first)
     if free_first.mode == "floor" and best_free is not None:
         chosen, reason = best_free, "free_passes_floor"
     elif best_free is None:
