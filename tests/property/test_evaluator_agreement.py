@@ -1,16 +1,19 @@
-"""Both evaluators fire exactly the same (rule, row) pairs — on random rule trees over
+"""Both evaluators fire exactly the same (rule, row) pairs, and the reference evaluator's
+specialised leaf tests agree with the one ``compare`` semantics — on random rule trees over
 random rows (wrong kinds and unknowns included), and on the default policy over random
 fact snapshots, where whole decision batches must be identical."""
 
 from __future__ import annotations
 
 from hypothesis import given
-from strategies import NOW, compiled_rules, policies, rows, snapshots
+from hypothesis import strategies as st
+from strategies import NOW, compiled_rules, leaves, policies, rows, scalars, snapshots
 
 from mamcrawler.engine import Policy, ReferenceEvaluator, decide
 from mamcrawler.engine.compiled import CompiledRule
 from mamcrawler.engine.durable import DurableEvaluator
 from mamcrawler.engine.rows import Row
+from mamcrawler.engine.rules import Compare, compare, leaf_test
 from mamcrawler.facts import FactSnapshot
 
 REFERENCE, DURABLE = ReferenceEvaluator(), DurableEvaluator()
@@ -26,3 +29,10 @@ def test_default_policy_decides_identically(policy: Policy, snapshot: FactSnapsh
     by_reference = decide(policy, snapshot, now=NOW, evaluator=REFERENCE)
     by_durable = decide(policy, snapshot, now=NOW, evaluator=DURABLE)
     assert by_durable.model_dump(exclude={"evaluator"}) == by_reference.model_dump(exclude={"evaluator"})
+
+
+@given(leaves(), st.lists(st.none() | scalars, max_size=8))
+def test_specialised_leaf_tests_agree_with_compare(leaf: Compare, actuals: list[object]) -> None:
+    test = leaf_test(leaf)
+    for actual in actuals:
+        assert test(actual) == compare(actual, leaf.op, leaf.value), (actual, leaf)  # type: ignore[arg-type]

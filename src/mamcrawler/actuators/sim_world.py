@@ -92,6 +92,8 @@ class SimTorrent:
     stall_left_hours: float = 0.0
     completed_at: datetime | None = None
     tags: tuple[str, ...] = ()
+    _last_fact: Torrent | None = field(default=None, repr=False, compare=False)
+    _last_values: tuple[object, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def complete(self) -> bool:
@@ -101,32 +103,45 @@ class SimTorrent:
         return sum(self.window) + self.today_upload
 
     def fact(self) -> Torrent:
-        # model_construct: every value is built here from validated inputs; this is the hot path.
-        return Torrent.model_construct(
-            hash=self.hash,
-            name=self.name,
-            state=self.state,
-            progress=self.progress,
-            size_bytes=self.size_bytes,
-            ratio=round(self.uploaded_bytes / self.size_bytes, 6) if self.size_bytes else 0.0,
-            uploaded_bytes=int(self.uploaded_bytes),
-            uploaded_30d_bytes=int(self.uploaded_30d()),
-            seeding_seconds=int(self.seeding_seconds),
-            stalled_seconds=int(self.stalled_seconds),
-            upspeed=0,
-            dlspeed=0,
-            seeders=self.seeders,
-            leechers=self.leechers,
-            points_per_hour=self.points_per_hour,
-            category="audiobooks",
-            tags=self.tags,
-            added_by_mamcrawler=self.added_by_mamcrawler,
-            paused_by=self.paused_by,
-            free=self.free,
-            book_key=self.book_key,
-            release_id=self.release_id,
-            completed_at=self.completed_at,
-        )
+        """The torrent as the client reports it. Hot path: the fact of the previous tick is
+        copied with only the fields that move, and reused when nothing moved."""
+        moving = {
+            "state": self.state,
+            "progress": self.progress,
+            "ratio": round(self.uploaded_bytes / self.size_bytes, 6) if self.size_bytes else 0.0,
+            "uploaded_bytes": int(self.uploaded_bytes),
+            "uploaded_30d_bytes": int(self.uploaded_30d()),
+            "seeding_seconds": int(self.seeding_seconds),
+            "stalled_seconds": int(self.stalled_seconds),
+            "seeders": self.seeders,
+            "leechers": self.leechers,
+            "tags": self.tags,
+            "paused_by": self.paused_by,
+            "free": self.free,
+            "book_key": self.book_key,
+            "completed_at": self.completed_at,
+        }
+        last = self._last_fact
+        fact: Torrent
+        values = tuple(moving.values())
+        if values == self._last_values and last is not None:
+            return last
+        self._last_values = values
+        if last is None:
+            fixed = {
+                "hash": self.hash,
+                "name": self.name,
+                "size_bytes": self.size_bytes,
+                "points_per_hour": self.points_per_hour,
+                "category": "audiobooks",
+                "added_by_mamcrawler": self.added_by_mamcrawler,
+                "release_id": self.release_id,
+            }
+            fact = Torrent(**fixed, **moving)
+        else:
+            fact = last.model_copy(update=moving)
+        self._last_fact = fact
+        return fact
 
 
 @dataclass

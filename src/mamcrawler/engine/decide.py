@@ -16,7 +16,7 @@ from datetime import datetime
 from mamcrawler.engine.catalogue import FIELDS
 from mamcrawler.engine.compiled import CompiledRule, Policy
 from mamcrawler.engine.derive import Candidate, World, build_world
-from mamcrawler.engine.evaluators import REFERENCE, Evaluator, explain
+from mamcrawler.engine.evaluators import REFERENCE, Evaluator, TraceCache
 from mamcrawler.engine.guards import Ledger
 from mamcrawler.engine.planner import Match, Verdict, plan, record_for
 from mamcrawler.engine.records import DecisionBatch, DecisionRecord, decision_id
@@ -134,12 +134,13 @@ def decide(policy: Policy, snapshot: FactSnapshot, *, now: datetime, evaluator: 
     for rule in policy.rules:
         rules_by_kind.setdefault(rule.subject.value, []).append(rule)
     traces: dict[tuple[str, str], tuple[dict[str, object], ...]] = {}
+    cache = TraceCache()
 
     def trace_of(row: Row) -> tuple[dict[str, object], ...]:
         key = (row.kind, row.id)
         if key not in traces:
             full = row.with_shared(final_shared)
-            traces[key] = tuple(explain(r, full).to_dict() for r in rules_by_kind.get(row.kind, []))
+            traces[key] = tuple(cache.trace(r, full) for r in rules_by_kind.get(row.kind, []))
         return traces[key]
 
     records: list[DecisionRecord] = []

@@ -208,21 +208,26 @@ def _torrent_rows(policy: Policy, snapshot: FactSnapshot, shared: dict[str, Scal
     releases = {r.id: r for r in snapshot.releases}
     by_hash = {i.torrent_hash: i for i in snapshot.library if i.torrent_hash}
     frozen = set(snapshot.memory.frozen_torrent_hashes)
-    keyed: dict[str, list[tuple[Torrent, LadderKey | None]]] = defaultdict(list)
-    quality = quality_part(policy.free_first)  # a bigger swarm is not a superior edition
+    by_book: dict[str, list[Torrent]] = defaultdict(list)
     for t in snapshot.torrents:
         if t.book_key:
-            keyed[t.book_key].append((t, _torrent_quality(t, releases, by_hash, policy)))
+            by_book[t.book_key].append(t)
+    quality = quality_part(policy.free_first)  # a bigger swarm is not a superior edition
+    keys: dict[str, LadderKey | None] = {}  # ladder keys, only for books held more than once
+    for group in by_book.values():
+        if len(group) > 1:
+            keys.update((t.hash, _torrent_quality(t, releases, by_hash, policy)) for t in group)
     rows = []
     for t in sorted(snapshot.torrents, key=lambda t: t.hash):
         superior_exists: bool | None = None
         superior_seeding: bool | None = None
-        if t.book_key:
-            mine = next(k for tt, k in keyed[t.book_key] if tt.hash == t.hash)
-            others = [(tt, k) for tt, k in keyed[t.book_key] if tt.hash != t.hash]
-            if not others:
-                superior_exists, superior_seeding = False, False
-            elif mine is not None and all(k is not None for _, k in others):
+        group = by_book[t.book_key] if t.book_key else []
+        if len(group) == 1:
+            superior_exists, superior_seeding = False, False
+        elif group:
+            mine = keys[t.hash]
+            others = [(tt, keys[tt.hash]) for tt in group if tt.hash != t.hash]
+            if mine is not None and all(k is not None for _, k in others):
                 better = [tt for tt, k in others if k is not None and quality(k) > quality(mine)]
                 superior_exists = bool(better)
                 superior_seeding = any(tt.state in (TorrentState.SEEDING, TorrentState.STALLED_UPLOAD) for tt in better)

@@ -9,13 +9,13 @@ property test holds them to it. Imports ``engine.rules``, ``engine.rows`` and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from mamcrawler.engine.compiled import CompiledRule
 from mamcrawler.engine.rows import Row
-from mamcrawler.engine.rules import AllOf, AnyOf, Compare, Node, Op, Scalar, Value, compare
+from mamcrawler.engine.rules import AllOf, AnyOf, Compare, Node, Op, Scalar, Value, compare, leaf_test
 
 
 class Evaluator(Protocol):
@@ -118,13 +118,30 @@ def explain(rule: CompiledRule, row: Row) -> RuleTrace:
     return RuleTrace(rule.id, matched, reason, tuple(leaves))
 
 
-def _fast(node: Node, row: Row) -> bool:
+RowTest = Callable[[Row], bool]
+
+
+def predicate(node: Node) -> RowTest:
+    """A condition tree as one Python closure (leaves specialised by ``leaf_test``)."""
     if isinstance(node, Compare):
-        return compare(row.get(node.fact), node.op, node.value)
+        test, fact = leaf_test(node), node.fact
+        return lambda row: test(row.get(fact))
+    children = tuple(predicate(c) for c in node.children)
     if isinstance(node, AllOf):
-        return all(_fast(c, row) for c in node.children)
+        return lambda row: all(child(row) for child in children)
     assert isinstance(node, AnyOf)
-    return any(_fast(c, row) for c in node.children)
+    return lambda row: any(child(row) for child in children)
+
+
+def split_shared(node: Node, kind: str) -> tuple[Node | None, Node | None]:
+    """``(shared, own)``: the children of a top-level ``all`` that read only cycle-wide facts
+    (not ``<kind>.*``), and the rest. ``all(shared) and all(own)`` is the condition."""
+    own_prefix = f"{kind}."
+    children = node.children if isinstance(node, AllOf) else (node,)
+    reads_own = [any(f.startswith(own_prefix) for f in leaf_facts(c)) for c in children]
+    shared = tuple(c for c, mine in zip(children, reads_own, strict=True) if not mine)
+    own = tuple(c for c, mine in zip(children, reads_own, strict=True) if mine)
+    return (AllOf(shared) if shared else None), (AllOf(own) if own else None)
 
 
 class ReferenceEvaluator:
@@ -132,18 +149,83 @@ class ReferenceEvaluator:
 
     name = "reference"
 
+    def __init__(self) -> None:
+        self._compiled: dict[int, tuple[CompiledRule, RowTest | None, RowTest | None]] = {}
+
+    def _tests(self, rule: CompiledRule) -> tuple[RowTest | None, RowTest | None]:
+        """The rule's (shared, own) predicates, built once per rule object."""
+        cached = self._compiled.get(id(rule))
+        if cached is None or cached[0] is not rule:
+            shared, own = split_shared(rule.condition, rule.subject.value)
+            cached = (rule, predicate(shared) if shared else None, predicate(own) if own else None)
+            if len(self._compiled) > 10_000:  # policies come and go (edits, tests): stay bounded
+                self._compiled.clear()
+            self._compiled[id(rule)] = cached
+        return cached[1], cached[2]
+
     def match(self, rules: Sequence[CompiledRule], rows: Sequence[Row]) -> set[tuple[str, str]]:
         by_kind: dict[str, list[Row]] = {}
         for row in rows:
             by_kind.setdefault(row.kind, []).append(row)
         found: set[tuple[str, str]] = set()
         for rule in rules:
-            for row in by_kind.get(rule.subject.value, ()):
-                if _fast(rule.condition, row):
+            kind_rows = by_kind.get(rule.subject.value, ())
+            if not kind_rows:
+                continue
+            # The part of an ``all`` that reads only cycle-wide facts is the same for every
+            # row sharing one mapping of them: evaluated once per mapping.
+            shared_test, test = self._tests(rule)
+            shared_ok: dict[int, bool] = {}  # by shared mapping: rows of one cycle share one
+            for row in kind_rows:
+                if shared_test is not None:
+                    ok = shared_ok.get(id(row.shared))
+                    if ok is None:
+                        ok = shared_ok[id(row.shared)] = shared_test(row)
+                    if not ok:
+                        continue
+                if test is None or test(row):
                     found.add((rule.id, row.id))
         return found
 
 
 REFERENCE = ReferenceEvaluator()
 
-__all__ = ["REFERENCE", "ConditionTrace", "Evaluator", "Op", "ReferenceEvaluator", "RuleTrace", "explain"]
+__all__ = [
+    "REFERENCE",
+    "ConditionTrace",
+    "Evaluator",
+    "Op",
+    "ReferenceEvaluator",
+    "RuleTrace",
+    "TraceCache",
+    "explain",
+    "leaf_facts",
+]
+
+
+def leaf_facts(node: Node) -> tuple[str, ...]:
+    """Every fact a condition reads, in leaf order (repeats kept: the key stays positional)."""
+    if isinstance(node, Compare):
+        return (node.fact,)
+    return tuple(f for child in node.children for f in leaf_facts(child))
+
+
+class TraceCache:
+    """Rule traces as dicts, shared between rows that show a rule the same values: a trace
+    depends only on the rule and the values of the facts it reads (types included, so
+    ``1`` and ``True`` stay apart). Lives for one ``decide`` call."""
+
+    def __init__(self) -> None:
+        self._facts: dict[str, tuple[str, ...]] = {}
+        self._traces: dict[tuple[object, ...], dict[str, object]] = {}
+
+    def trace(self, rule: CompiledRule, row: Row) -> dict[str, object]:
+        facts = self._facts.get(rule.id)
+        if facts is None:
+            facts = self._facts[rule.id] = leaf_facts(rule.condition)
+        values = tuple((type(v), v) for v in (row.get(f) for f in facts))
+        key = (rule.id, values)
+        found = self._traces.get(key)
+        if found is None:
+            found = self._traces[key] = explain(rule, row).to_dict()
+        return found

@@ -10,7 +10,8 @@ durable-rules) implement exactly :func:`compare`. Imports nothing from mamcrawle
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import operator
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -144,6 +145,65 @@ def compare(actual: Scalar | None, op: Op, expected: Value) -> bool:
     if op is Op.GT:
         return a > b
     return a >= b
+
+
+_NUMBER_OPS: Mapping[Op, Callable[[int, int], bool]] = {
+    Op.EQ: operator.eq,
+    Op.NE: operator.ne,
+    Op.LT: operator.lt,
+    Op.LE: operator.le,
+    Op.GT: operator.gt,
+    Op.GE: operator.ge,
+}
+
+
+def leaf_test(leaf: Compare) -> Callable[[Scalar | None], bool]:
+    """:func:`compare` specialised for one leaf, computed once: the expected side's kind and
+    number key are fixed, so the common leaves (boolean and number) skip the general path.
+    Same results as ``compare(actual, leaf.op, leaf.value)`` for every actual value."""
+    op, expected = leaf.op, leaf.value
+    if isinstance(expected, bool) and op in (Op.EQ, Op.NE):
+        # True and False are singletons: ``is`` is equality restricted to booleans.
+        if op is Op.EQ:
+            return lambda actual: actual is expected
+        other = not expected
+        return lambda actual: actual is other
+    if isinstance(expected, int | float) and not isinstance(expected, bool):
+        key, test = number_key(expected), _NUMBER_OPS[op]
+
+        def number(actual: Scalar | None) -> bool:
+            if actual is None or isinstance(actual, bool | str):
+                return False
+            return test(number_key(actual), key)
+
+        return number
+    if isinstance(expected, str) and op in (Op.EQ, Op.NE):
+        if op is Op.EQ:
+            return lambda actual: isinstance(actual, str) and actual == expected
+        return lambda actual: isinstance(actual, str) and actual != expected
+    if op in SET_OPS and isinstance(expected, tuple):
+        return _member_test(expected, found_means=op is Op.IN)
+    return lambda actual: compare(actual, op, expected)
+
+
+def _member_test(members: tuple[Scalar, ...], *, found_means: bool) -> Callable[[Scalar | None], bool]:
+    """``in`` / ``not_in`` over members split by kind (a member only matches its own kind)."""
+    bools = frozenset(m for m in members if isinstance(m, bool))
+    strings = frozenset(m for m in members if isinstance(m, str))
+    numbers = frozenset(number_key(m) for m in members if not isinstance(m, bool | str))
+
+    def member(actual: Scalar | None) -> bool:
+        if actual is None:
+            return False
+        if isinstance(actual, bool):
+            found = actual in bools
+        elif isinstance(actual, str):
+            found = actual in strings
+        else:
+            found = number_key(actual) in numbers
+        return found if found_means else not found
+
+    return member
 
 
 def facts_of(node: Node) -> tuple[str, ...]:
