@@ -1,5 +1,6 @@
 """Fact models and the fact snapshot: nouns observed by sensors, frozen and validated."""
 
+from mamcrawler.facts.keys import book_key
 from mamcrawler.facts.models import (
     Account,
     AudioScan,
@@ -45,4 +46,5 @@ __all__ = [
     "UserClass",
     "Want",
     "WantSource",
+    "book_key",
 ]

@@ -1,0 +1,245 @@
+"""A loopback fake of the tracker's JSON API (``MAM_API.md`` shapes), a real HTTP server on
+127.0.0.1, serving the fixture files in ``fixtures/mam``.
+
+It keeps an account (points, wedges, VIP expiry, uploaded bytes), applies bonus-store
+purchases to it and to its bonus history, rotates the ``mam_id`` cookie on every answer
+(accepting the newest two values, 403 otherwise), and logs every request (time, path,
+query, cookie, overlap with another request in flight) so tests can measure politeness
+and cookie handling. ``hostile`` switches one path into a misbehaving mode: ``html``,
+``malformed_author``, ``storm:<n>`` (n × 429), ``error:<n>`` (n × 500), ``slow:<s>``,
+``huge``, ``success_string_false``, ``refuse:<message>``, ``forbidden``, ``drop`` (apply a
+purchase, then close the connection without an answer)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+FIXTURES = Path(__file__).parent / "fixtures" / "mam"
+RULE_PAGES = {
+    "/rules.php": "rules",
+    "/faq.php": "faq",
+    "/f/b/17": "rules_board",
+    "/f/b/1": "announcements",
+    "/guides/": "guides",
+    "/updateNotes.php": "update_notes",
+    "/api/list.php": "api_list",
+}
+
+
+@dataclass
+class Logged:
+    at: float
+    path: str
+    query: list[tuple[str, str]]
+    cookie: str
+    overlapped: bool
+
+
+@dataclass
+class TrackerState:
+    account: dict[str, Any] = field(default_factory=lambda: json.loads((FIXTURES / "account.json").read_text()))
+    search: dict[str, Any] = field(default_factory=lambda: json.loads((FIXTURES / "search_top10.json").read_text()))
+    history: list[dict[str, Any]] = field(default_factory=lambda: json.loads((FIXTURES / "history.json").read_text()))
+    torrents: dict[int, bytes] = field(default_factory=dict)
+    rules: dict[str, str] = field(default_factory=dict)
+    cookies: list[str] = field(default_factory=lambda: ["cookie-0"])
+    issued: int = 0
+    log: list[Logged] = field(default_factory=list)
+    hostile: dict[str, str] = field(default_factory=dict)
+    purchases: list[dict[str, Any]] = field(default_factory=list)
+    in_flight: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def rotate(self) -> str:
+        self.issued += 1
+        value = f"cookie-{self.issued}"
+        self.cookies = [*self.cookies[-1:], value]
+        return value
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def log_message(self, *args: Any) -> None:  # quiet
+        pass
+
+    def do_GET(self) -> None:
+        state = self.server.state
+        parts = urlsplit(self.path)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        cookie = self.headers.get("Cookie", "")
+        with state.lock:
+            overlapped = state.in_flight > 0
+            state.in_flight += 1
+            state.log.append(Logged(time.monotonic(), parts.path, query, cookie, overlapped))
+        try:
+            self._answer(state, parts.path, query, cookie)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client hung up (a size cap, a timeout): nothing to answer
+        finally:
+            with state.lock:
+                state.in_flight -= 1
+
+    def _send(self, status: int, body: bytes, content_type: str = "application/json", *, rotate: bool = True) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        if rotate:
+            value = self.server.state.rotate()
+            self.send_header("Set-Cookie", f"mam_id={value}; path=/; domain=127.0.0.1; HttpOnly")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _json(self, data: Any, status: int = 200) -> None:
+        self._send(status, json.dumps(data).encode())
+
+    def _hostile(self, state: TrackerState, path: str) -> bool:
+        mode = state.hostile.get(path) or state.hostile.get("*")
+        if not mode:
+            return False
+        name, _, arg = mode.partition(":")
+        if name in ("storm", "error"):
+            left = int(arg or "1")
+            if left <= 0:
+                return False
+            state.hostile[path if path in state.hostile else "*"] = f"{name}:{left - 1}"
+            self._send(429 if name == "storm" else 500, b'{"error": "slow down"}', rotate=False)
+            return True
+        if name == "slow":
+            time.sleep(float(arg or "5"))
+            return False
+        if name == "forbidden":
+            self._send(403, b"<html>Forbidden</html>", "text/html", rotate=False)
+            return True
+        if name == "html":
+            self._send(200, b"<!DOCTYPE html><html><body>Please log in</body></html>", "text/html")
+            return True
+        if name == "huge":
+            self._send(200, b'{"data": [' + b'{"id": 1},' * 900_000 + b'{"id": 2}]}')
+            return True
+        return False
+
+    def _answer(self, state: TrackerState, path: str, query: list[tuple[str, str]], cookie: str) -> None:
+        value = cookie.removeprefix("mam_id=").split(";")[0]
+        if value not in state.cookies:
+            self._send(403, b"<html>Invalid session</html>", "text/html", rotate=False)
+            return
+        if self._hostile(state, path):
+            return
+        params = dict(query)
+        mode = state.hostile.get(path, "")
+        if path == "/jsonLoad.php":
+            self._json(state.account)
+        elif path == "/tor/js/loadSearchJSONbasic.php":
+            self._json(self._search(state, query, mode))
+        elif path.startswith("/json/bonusBuy.php"):
+            self._purchase(state, params, mode)
+        elif path == "/json/userBonusHistory.php":
+            self._json(state.history)
+        elif path == "/tor/download.php":
+            data = state.torrents.get(int(params.get("tid", "0")))
+            if data is None:
+                self._send(404, b"<html>Not found</html>", "text/html")
+            else:
+                self._send(200, data, "application/x-bittorrent")
+        elif path in RULE_PAGES:
+            name = RULE_PAGES[path]
+            html = state.rules.get(name) or (FIXTURES / "rules" / f"{name}.html").read_text()
+            self._send(200, html.encode(), "text/html; charset=utf-8")
+        else:
+            self._send(404, b"<html>Not found</html>", "text/html")
+
+    def _search(self, state: TrackerState, query: list[tuple[str, str]], mode: str) -> dict[str, Any]:
+        cats = {v for k, v in query if k == "tor[cat][]"}
+        text = dict(query).get("tor[text]", "").lower()
+        rows = [
+            r
+            for r in copy.deepcopy(state.search["data"])
+            if (not cats or str(r.get("category")) in cats) and (not text or text in str(r.get("title", "")).lower())
+        ]
+        if mode == "malformed_author":
+            for r in rows:
+                r["author_info"] = '{"12": '
+        if not rows:
+            return {"error": "Nothing returned, out of 0"}
+        return {"perpage": 100, "start": 0, "found": len(rows), "total": len(rows), "data": rows}
+
+    def _purchase(self, state: TrackerState, params: dict[str, str], mode: str) -> None:
+        if mode.startswith("refuse"):
+            self._json({"success": False, "error": mode.partition(":")[2] or "Not enough bonus"})
+            return
+        account, kind = state.account, params.get("spendtype")
+        points = float(account["seedbonus"])
+        now = datetime.now(UTC)
+        entry: dict[str, Any] = {"timestamp": now.strftime("%Y-%m-%d %H:%M:%S"), "type": kind}
+        if kind == "VIP":
+            weeks = int(params["duration"])
+            cost = 1250 * weeks
+            until = datetime.strptime(account["vip_until"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+            account["vip_until"] = (max(until, now) + timedelta(weeks=weeks)).strftime("%Y-%m-%d %H:%M:%S")
+            entry["amount"] = weeks
+        elif kind == "upload":
+            gib = int(params["amount"])
+            cost = 500 * gib
+            account["uploaded_bytes"] = int(account["uploaded_bytes"]) + gib * 1024**3
+            entry["amount"] = gib
+        elif kind == "personalFL":
+            tid = int(params["torrentid"])
+            entry["torrentid"] = tid
+            if int(account.get("wedges", 0)):
+                account["wedges"] = str(int(account["wedges"]) - 1)
+                cost = 0
+            else:
+                cost = 50_000
+            for row in state.search["data"]:
+                if row.get("id") == tid:
+                    row["personal_freeleech"] = 1
+        else:
+            self._json({"success": False, "error": f"unknown spendtype {kind}"})
+            return
+        if cost > points:
+            self._json({"success": False, "error": "Not enough bonus"})
+            return
+        account["seedbonus"] = str(points - cost)
+        state.history.append(entry)
+        state.purchases.append({**entry, "cost": cost})
+        if mode == "drop":
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return
+        success: Any = "false" if mode == "success_string_false" else True
+        self._json({"success": success, "type": kind, "amount": entry.get("amount"), "seedbonus": points - cost})
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, state: TrackerState) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.state = state
+
+
+@contextmanager
+def tracker_fake(state: TrackerState | None = None) -> Iterator[tuple[str, TrackerState]]:
+    """Run the fake; yields its base URL and its state; stops and closes it afterwards."""
+    state = state or TrackerState()
+    server = _Server(state)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
