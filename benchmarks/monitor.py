@@ -126,7 +126,7 @@ def fill(qb: Qbit, count: int, work: Path) -> None:
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         torrents = api.torrents_info()
-        if len(torrents) >= count and all(t.state in ("pausedDL", "stoppedDL") for t in torrents):
+        if len(torrents) >= count and all(t.state in ("pausedDL", "stoppedDL", "stalledDL") for t in torrents):
             break
         time.sleep(1)
     api.auth_log_out()

@@ -8,7 +8,8 @@ query, cookie, overlap with another request in flight) so tests can measure poli
 and cookie handling. ``hostile`` switches one path into a misbehaving mode: ``html``,
 ``malformed_author``, ``storm:<n>`` (n × 429), ``error:<n>`` (n × 500), ``slow:<s>``,
 ``huge``, ``success_string_false``, ``refuse:<message>``, ``forbidden``, ``drop`` (apply a
-purchase, then close the connection without an answer)."""
+purchase, then close the connection without an answer), ``hold`` (apply it, answer nothing until
+``release`` is set)."""
 
 from __future__ import annotations
 
@@ -60,6 +61,8 @@ class TrackerState:
     purchases: list[dict[str, Any]] = field(default_factory=list)
     in_flight: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    apply_to_account: bool = True  # False: purchases land in the history only (the account lags)
+    release: threading.Event = field(default_factory=threading.Event)  # ends a ``hold``
 
     def rotate(self) -> str:
         self.issued += 1
@@ -179,7 +182,8 @@ class _Handler(BaseHTTPRequestHandler):
         if mode.startswith("refuse"):
             self._json({"success": False, "error": mode.partition(":")[2] or "Not enough bonus"})
             return
-        account, kind = state.account, params.get("spendtype")
+        kind = params.get("spendtype")
+        account = state.account if state.apply_to_account else copy.deepcopy(state.account)
         points = float(account["seedbonus"])
         now = datetime.now(UTC)
         entry: dict[str, Any] = {"timestamp": now.strftime("%Y-%m-%d %H:%M:%S"), "type": kind}
@@ -214,6 +218,10 @@ class _Handler(BaseHTTPRequestHandler):
         account["seedbonus"] = str(points - cost)
         state.history.append(entry)
         state.purchases.append({**entry, "cost": cost})
+        if mode == "hold":  # the purchase is made; the answer waits (a test kills the caller meanwhile)
+            state.release.wait(60)
+            self.close_connection = True
+            return
         if mode == "drop":
             self.close_connection = True
             self.connection.shutdown(2)

@@ -15,18 +15,21 @@ from pathlib import Path
 
 from mamcrawler.actuators.files import FolderTorrentFiles
 from mamcrawler.actuators.live import LiveExecutor
+from mamcrawler.actuators.ports import TorrentFiles
 from mamcrawler.actuators.reconcile import Settled, reconcile
+from mamcrawler.adapters.mam import MamClient
 from mamcrawler.adapters.qbittorrent import QbitClient
 from mamcrawler.app.cycle import Cycle
 from mamcrawler.app.policy_keeper import PolicyKeeper, PolicyTests
 from mamcrawler.app.settings import Settings, missing_for
 from mamcrawler.app.status import StatusBoard
+from mamcrawler.app.tracker_feed import TrackerTorrentFiles, tracker_sensors
 from mamcrawler.engine import REFERENCE, Evaluator
 from mamcrawler.engine.policy_tests import policy_test_problems
 from mamcrawler.facts import Source
 from mamcrawler.facts_file import read_facts_file
 from mamcrawler.sensors import FunctionSensor, QbitSensor, Sensor
-from mamcrawler.store import ActionJournal, Database, StateStore
+from mamcrawler.store import ActionJournal, Database, StateStore, StoredCookie
 
 log = logging.getLogger("mamcrawler.wiring")
 
@@ -56,13 +59,16 @@ class Services:
     qbit: QbitClient | None
     sensors: list[Sensor] = field(default_factory=list)
     clock: Callable[[], datetime] = utc_now
+    tracker: MamClient | None = None
 
     def reconcile(self) -> list[Settled]:
-        return reconcile(self.journal, torrents=self.qbit, store=None, clock=self.clock)
+        return reconcile(self.journal, torrents=self.qbit, store=self.tracker, clock=self.clock)
 
     def close(self) -> None:
         if self.qbit is not None:
             self.qbit.close()
+        if self.tracker is not None:
+            self.tracker.close()
         self.db.dispose()
 
 
@@ -91,8 +97,25 @@ def build_services(
     if settings.facts_file is not None:
         facts_path = Path(settings.facts_file)
         sensors.append(FunctionSensor(Source.TRACKER_ACCOUNT, lambda: read_facts_file(facts_path), origin="facts file"))
-    files = FolderTorrentFiles(Path(settings.torrent_dir)) if settings.torrent_dir else None
-    executor = LiveExecutor(journal, state, torrents=qbit, files=files, store=None, clock=clock)
+    mam = None
+    if settings.mam_id is not None and settings.mam_id.get_secret_value():
+        mam = MamClient(
+            settings.mam_base_url,
+            settings.mam_id.get_secret_value(),
+            cookies=StoredCookie(state, clock),
+            proxy=settings.mam_proxy,
+        )
+        sensors.extend(tracker_sensors(mam, state, clock))
+    else:
+        log.warning("tracker not configured; add MAM_ID= (the session cookie) to use it")
+    files: TorrentFiles | None = None
+    if settings.torrent_dir:
+        files = FolderTorrentFiles(Path(settings.torrent_dir))
+    elif mam is not None:
+        files = TrackerTorrentFiles(mam)
+    executor = LiveExecutor(journal, state, torrents=qbit, files=files, store=mam, clock=clock)
     cycle = Cycle(db, state, executor, evaluator_named(settings.evaluator), settings.journal_file, settings.secrets())
     keeper = PolicyKeeper(settings.policies_dir, policy_tests or policy_test_problems())
-    return Services(settings, db, state, journal, executor, cycle, keeper, StatusBoard(state), qbit, sensors, clock)
+    return Services(
+        settings, db, state, journal, executor, cycle, keeper, StatusBoard(state), qbit, sensors, clock, mam
+    )
