@@ -194,7 +194,14 @@ def test_sigkill_between_intent_and_outcome_adds_nothing_twice(
         daemon.wait(10)
         assert journal_rows(base) == [("add:rel-1", "intent")]  # intent on disk, no outcome
         proxy.release.set()
-        time.sleep(1.5)
+        if request_arrives:  # wait until qBittorrent has really taken the add (slow under load)
+            probe = QbitClient(qbit.url, "admin", "adminadmin")
+            deadline = time.monotonic() + 30
+            while not probe.has_torrent(book.info_hash) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            probe.close()
+        else:
+            time.sleep(1.5)
     finally:
         proxy.close()
         first_log.close()
