@@ -192,13 +192,21 @@ def qbit_manage_cycle(base: Path, url: str, qb: Qbit) -> Callable[[], None] | No
         "--cat-update",
         "--tag-update",
     ]
-    probe = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=config_dir)
+    # No internet here: its version check to GitHub must fail at once, not wait for DNS or a
+    # timeout, so the figure is qbit_manage's own work (a closed local port as the proxy).
+    env = {
+        **os.environ,
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "HTTP_PROXY": "http://127.0.0.1:9",
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
+    probe = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=config_dir, env=env)
     if probe.returncode != 0:
         print("  qbit_manage did not run:", (probe.stderr or probe.stdout).strip().splitlines()[-3:])
         return None
 
     def cycle() -> None:
-        subprocess.run(command, capture_output=True, timeout=600, cwd=config_dir, check=True)
+        subprocess.run(command, capture_output=True, timeout=600, cwd=config_dir, check=True, env=env)
 
     return cycle
 

@@ -14,11 +14,13 @@ from pathlib import Path
 import click
 
 from mamcrawler.app.api import ApiServer
+from mamcrawler.app.category_sync import SyncResult, remember, weekly_sync
 from mamcrawler.app.daemon import Daemon, JobSpec, single_instance
 from mamcrawler.app.logs import configure_logging
 from mamcrawler.app.settings import load_settings
 from mamcrawler.app.wiring import Services, build_services
 from mamcrawler.errors import ConfigError, MamcrawlerError, PolicyError
+from mamcrawler.facts import Source
 
 log = logging.getLogger("mamcrawler.run")
 
@@ -30,6 +32,31 @@ def run_cycle(services: Services, *, dry_run: bool) -> None:
     services.board.publish(policy, result.snapshot, result.batch)
 
 
+def run_weekly_sync(services: Services) -> SyncResult | None:
+    """§4: every category searched, listings kept for the week, missing top-10 queued."""
+    if services.tracker is None:
+        log.warning("weekly category sync skipped: the tracker is not configured (MAM_ID=)")
+        return None
+    policy = services.keeper.refresh()
+    snapshot = services.board.snapshot
+    library = None
+    if snapshot is not None and snapshot.gap_for(Source.LIBRARY) is None:
+        library = {item.book_key for item in snapshot.library}
+    now = services.clock()
+    result = weekly_sync(
+        services.tracker, policy.categories, library, now.date(), base_url=services.settings.mam_base_url
+    )
+    remember(services.state, result, now)
+    log.info(
+        "weekly sync: %d categories, %d listings, %d top-10 titles missing, %d failed",
+        len(result.urls),
+        len(result.releases),
+        len(result.missing),
+        len(result.failed),
+    )
+    return result
+
+
 def _jobs(services: Services, *, dry_run: bool) -> list[JobSpec]:
     schedule = services.keeper.current.schedule if services.keeper.current else None
     assert schedule is not None
@@ -38,10 +65,14 @@ def _jobs(services: Services, *, dry_run: bool) -> list[JobSpec]:
     def cycle() -> None:
         run_cycle(services, dry_run=dry_run)
 
+    def weekly() -> None:
+        run_weekly_sync(services)
+        run_cycle(services, dry_run=dry_run)
+
     return [
         JobSpec("monitor", "interval", {"minutes": schedule.monitor_minutes}, cycle),
         JobSpec("daily_tracker_check", "cron", {"hour": hour, "minute": minute}, cycle),
-        JobSpec("weekly", "cron", {"day_of_week": schedule.weekly_day, "hour": hour, "minute": minute}, cycle),
+        JobSpec("weekly", "cron", {"day_of_week": schedule.weekly_day, "hour": hour, "minute": minute}, weekly),
         JobSpec("monthly_drift", "interval", {"days": schedule.monthly_days}, cycle),
     ]
 

@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     # Prowlarr, Audiobookshelf
     prowlarr_url: str | None = Field(None, alias="PROWLARR_URL")
     prowlarr_api_key: SecretStr | None = Field(None, alias="PROWLARR_API_KEY")
+    prowlarr_proxy: str | None = Field(None, alias="PROWLARR_PROXY")
     abs_url: str | None = Field(None, alias="ABS_URL")
     abs_token: SecretStr | None = Field(None, alias="ABS_TOKEN")
     # mamcrawler itself

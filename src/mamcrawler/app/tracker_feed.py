@@ -1,23 +1,29 @@
 """The tracker as a source of facts and ``.torrent`` files for the daemon: the account every
-cycle, a few searches per cycle for what is wanted (wishlist and VIP pending, rotated so
-every want is looked at in turn), and the rules snapshot with its events once a day (kept
+cycle, the week's category listings plus a few searches per cycle for what is wanted
+(wishlist and VIP pending, rotated so every want is looked at in turn; Prowlarr first
+when configured), and the rules snapshot with its events once a day (kept
 in the store, so a restart does not fetch the seven pages again). Imports the tracker
 adapter, ``sensors``, ``store``, ``facts`` and ``errors``."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from mamcrawler.adapters.mam import RULES_PAGES, MamClient, detect_events, page_text, snapshot_of
+from mamcrawler.adapters.prowlarr import ProwlarrClient
+from mamcrawler.app.category_sync import stored_listings
 from mamcrawler.engine.actions import AddTorrent
-from mamcrawler.errors import ServiceUnavailable
-from mamcrawler.facts import Event, Release, RulesSnapshot, Source
+from mamcrawler.errors import ServiceError, ServiceUnavailable
+from mamcrawler.facts import Event, Release, ReleaseSource, RulesSnapshot, Source
 from mamcrawler.sensors import FunctionSensor, Sensor
 from mamcrawler.store import VIP_PENDING, StateStore
 
 __all__ = ["TrackerTorrentFiles", "tracker_sensors"]
+
+log = logging.getLogger("mamcrawler.tracker")
 
 SEARCH_CURSOR = "tracker_search_cursor"
 RULES_KEY = "tracker_rules_snapshot"
@@ -35,27 +41,46 @@ class TrackerTorrentFiles:
         return self.mam.download_torrent(action.tracker_id)
 
 
-def _want_searches(mam: MamClient, state: StateStore, per_cycle: int, now: datetime) -> dict[str, Any]:
-    wanted = [(w.title, w.authors[0] if w.authors else "") for w in state.wants()]
-    wanted += [(str(i.get("book_key", "")).split("|")[0], "") for i in state.list_items(VIP_PENDING)]
-    if not wanted:
-        return {"releases": ()}
-    start = int(state.get(SEARCH_CURSOR) or 0) % len(wanted)
-    chosen = [wanted[(start + i) % len(wanted)] for i in range(min(per_cycle, len(wanted)))]
-    releases: list[Release] = []
-    for title, author in chosen:
-        params = [
-            ("tor[text]", f"{title} {author}".strip()),
-            ("tor[srchIn][title]", "true"),
-            ("tor[srchIn][author]", "true"),
-            ("tor[searchType]", "all"),
-            ("tor[searchIn]", "torrents"),
-            ("tor[main_cat][]", "13"),
-            ("perpage", "25"),
-        ]
-        releases.extend(mam.search(params).releases)
-    state.put(SEARCH_CURSOR, start + len(chosen), now=now)
-    return {"releases": tuple(releases)}
+def _want_searches(
+    mam: MamClient, prowlarr: ProwlarrClient | None, state: StateStore, per_cycle: int, now: datetime
+) -> dict[str, Any]:
+    """This week's listings plus a few searches for wanted books: Prowlarr first (§7),
+    the tracker when Prowlarr has nothing or fails."""
+    found: dict[str, Release] = {r.id: r for r in stored_listings(state)}
+    wanted = [(w.book_key, w.title, w.authors[0] if w.authors else "") for w in state.wants()]
+    for item in state.list_items(VIP_PENDING):
+        key = str(item.get("book_key", ""))
+        wanted.append((key, key.split("|")[0], key.split("|")[1] if "|" in key else ""))
+    if wanted:
+        start = int(state.get(SEARCH_CURSOR) or 0) % len(wanted)
+        chosen = [wanted[(start + i) % len(wanted)] for i in range(min(per_cycle, len(wanted)))]
+        for key, title, author in chosen:
+            text = f"{title} {author}".strip()
+            results: tuple[Release, ...] = ()
+            if prowlarr is not None:
+                try:
+                    results = prowlarr.search(text, book_key=key)
+                except ServiceError as err:
+                    log.warning("prowlarr search failed (%s); asking the tracker", err.code)
+            if not results:
+                results = mam.search(_text_query(text)).releases
+            for release in results:
+                if release.id not in found or release.source is ReleaseSource.TRACKER:
+                    found[release.id] = release  # the tracker's record knows more
+        state.put(SEARCH_CURSOR, start + len(chosen), now=now)
+    return {"releases": tuple(found[k] for k in sorted(found))}
+
+
+def _text_query(text: str) -> list[tuple[str, str]]:
+    return [
+        ("tor[text]", text),
+        ("tor[srchIn][title]", "true"),
+        ("tor[srchIn][author]", "true"),
+        ("tor[searchType]", "all"),
+        ("tor[searchIn]", "torrents"),
+        ("tor[main_cat][]", "13"),
+        ("perpage", "25"),
+    ]
 
 
 def _daily_rules(mam: MamClient, state: StateStore, now: datetime) -> dict[str, Any]:
@@ -77,13 +102,20 @@ def _daily_rules(mam: MamClient, state: StateStore, now: datetime) -> dict[str, 
 
 
 def tracker_sensors(
-    mam: MamClient, state: StateStore, clock: Callable[[], datetime], *, searches_per_cycle: int = 5
+    mam: MamClient,
+    state: StateStore,
+    clock: Callable[[], datetime],
+    *,
+    prowlarr: ProwlarrClient | None = None,
+    searches_per_cycle: int = 5,
 ) -> list[Sensor]:
     origin = mam.host
     return [
         FunctionSensor(Source.TRACKER_ACCOUNT, lambda: {"account": mam.account()}, origin=origin),
         FunctionSensor(
-            Source.TRACKER_SEARCH, lambda: _want_searches(mam, state, searches_per_cycle, clock()), origin=origin
+            Source.TRACKER_SEARCH,
+            lambda: _want_searches(mam, prowlarr, state, searches_per_cycle, clock()),
+            origin=origin,
         ),
         FunctionSensor(Source.TRACKER_RULES, lambda: _daily_rules(mam, state, clock()), origin=origin),
     ]

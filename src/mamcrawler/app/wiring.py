@@ -18,6 +18,7 @@ from mamcrawler.actuators.live import LiveExecutor
 from mamcrawler.actuators.ports import TorrentFiles
 from mamcrawler.actuators.reconcile import Settled, reconcile
 from mamcrawler.adapters.mam import MamClient
+from mamcrawler.adapters.prowlarr import ProwlarrClient
 from mamcrawler.adapters.qbittorrent import QbitClient
 from mamcrawler.app.cycle import Cycle
 from mamcrawler.app.policy_keeper import PolicyKeeper, PolicyTests
@@ -60,6 +61,7 @@ class Services:
     sensors: list[Sensor] = field(default_factory=list)
     clock: Callable[[], datetime] = utc_now
     tracker: MamClient | None = None
+    prowlarr: ProwlarrClient | None = None
 
     def reconcile(self) -> list[Settled]:
         return reconcile(self.journal, torrents=self.qbit, store=self.tracker, clock=self.clock)
@@ -67,8 +69,9 @@ class Services:
     def close(self) -> None:
         if self.qbit is not None:
             self.qbit.close()
-        if self.tracker is not None:
-            self.tracker.close()
+        for client in (self.tracker, self.prowlarr):
+            if client is not None:
+                client.close()
         self.db.dispose()
 
 
@@ -97,7 +100,7 @@ def build_services(
     if settings.facts_file is not None:
         facts_path = Path(settings.facts_file)
         sensors.append(FunctionSensor(Source.TRACKER_ACCOUNT, lambda: read_facts_file(facts_path), origin="facts file"))
-    mam = None
+    mam, prowlarr = None, None
     if settings.mam_id is not None and settings.mam_id.get_secret_value():
         mam = MamClient(
             settings.mam_base_url,
@@ -105,7 +108,12 @@ def build_services(
             cookies=StoredCookie(state, clock),
             proxy=settings.mam_proxy,
         )
-        sensors.extend(tracker_sensors(mam, state, clock))
+        if not missing_for(settings, "prowlarr"):
+            assert settings.prowlarr_url and settings.prowlarr_api_key
+            prowlarr = ProwlarrClient(
+                settings.prowlarr_url, settings.prowlarr_api_key.get_secret_value(), proxy=settings.prowlarr_proxy
+            )
+        sensors.extend(tracker_sensors(mam, state, clock, prowlarr=prowlarr))
     else:
         log.warning("tracker not configured; add MAM_ID= (the session cookie) to use it")
     files: TorrentFiles | None = None

@@ -317,3 +317,14 @@ def test_prowlarr_search_keeps_unknowns_and_never_sees_the_tracker_cookie(fake: 
 
 def test_prowlarr_state_default_is_isolated() -> None:
     assert ProwlarrState().results is not ProwlarrState().results
+
+
+def test_a_wedge_purchase_without_a_wedge_is_refused_before_it_costs_points(fake: tuple[str, TrackerState]) -> None:
+    url, state = fake
+    state.account["wedges"] = "0"  # the decision saw a wedge; it was spent since
+    mam = client(url)
+    with pytest.raises(ServiceError) as caught:
+        mam.buy_personal_freeleech(700102, use_wedge=True)
+    mam.close()
+    assert caught.value.code == "no_wedge_left"
+    assert state.purchases == [] and not any(q.path.startswith("/json/bonusBuy.php") for q in state.log)

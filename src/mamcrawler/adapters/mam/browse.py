@@ -30,18 +30,27 @@ BASE_QUERY: tuple[tuple[str, str], ...] = (
 
 
 def category_query(
-    categories: Sequence[int], timespan: str, today: date, known: Mapping[int, str], *, perpage: int = 100
+    categories: Sequence[int],
+    timespan: str,
+    today: date,
+    known: Mapping[int, str],
+    *,
+    perpage: int = 100,
+    timespans: Mapping[str, int | None] = TIMESPANS,
+    all_from: date = ALL_SINCE,
 ) -> list[tuple[str, str]]:
-    """The parameter list for ``categories`` over ``timespan`` ending ``today``."""
+    """The parameter list for ``categories`` over ``timespan`` ending ``today`` (the policy's
+    timespans when given; ``ALL`` starts at ``all_from``)."""
     if not categories:
         raise ValueError("no category given")
     missing = [c for c in categories if c not in known]
     if missing:
         raise ValueError(f"category id(s) {', '.join(map(str, missing))} are not in the policy's category list")
-    if timespan not in TIMESPANS:
-        raise ValueError(f"unknown timespan {timespan!r}; one of {', '.join(TIMESPANS)}")
-    days = TIMESPANS[timespan]
-    start = ALL_SINCE if days is None else today - timedelta(days=days)
+    spans = {**timespans, "ALL": None}
+    if timespan not in spans:
+        raise ValueError(f"unknown timespan {timespan!r}; one of {', '.join(spans)}")
+    days = spans[timespan]
+    start = all_from if days is None else today - timedelta(days=days)
     params = list(BASE_QUERY)
     params += [("tor[cat][]", str(c)) for c in categories]
     params += [("tor[startDate]", start.isoformat()), ("tor[endDate]", today.isoformat())]

@@ -185,8 +185,12 @@ class MamClient:
         return self._buy(STORE, [("spendtype", "upload"), ("amount", str(gib))])
 
     def buy_personal_freeleech(self, tracker_id: int, *, use_wedge: bool) -> dict[str, Any]:
-        """The tracker spends a wedge when the account holds one, else points (``use_wedge``
-        is the policy's choice; the policy already checked which one applies)."""
+        """The tracker spends a wedge when the account holds one, else 50,000 points — it
+        offers no choice. So a wedge purchase first reads the account: with no wedge left
+        (facts gone stale since the decision) it is refused here instead of silently
+        costing points."""
+        if use_wedge and self.account().wedges < 1:
+            raise ServiceError("tracker", "no_wedge_left", "the account holds no wedge; the store would take points")
         stamp = str(self._epoch_ms() // 1000)
         params = [("spendtype", "personalFL"), ("torrentid", str(tracker_id)), ("timestamp", stamp)]
         return self._buy(f"{STORE}/{stamp}", params)
