@@ -1,0 +1,169 @@
+"""A simulated week end to end: the tracker fake (search, account, bonus store, .torrent
+files), a real leeching qbittorrent-nox and a real seeder. The weekly §4 sync finds the
+top-10 titles the library lacks; the cycles decide with the ladder and free-first — the
+free edition of equal quality over the paid one, a wedge for a paid-only title while a
+wedge is held, the VIP pending list once none is left and points would eat into VIP
+renewal + reserve, nothing for a title already in the library — and the chosen torrents
+are fetched from the tracker, added and downloaded."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from qbit_env import Qbit
+
+from conftest import Book
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fakes"))
+from tracker_fake import TrackerState, tracker_fake
+
+from mamcrawler.adapters.mam import Politeness, PolitenessLimits
+from mamcrawler.adapters.qbittorrent import QbitClient
+from mamcrawler.app.cli_run import run_cycle, run_weekly_sync
+from mamcrawler.app.settings import Settings
+from mamcrawler.app.wiring import Services, build_services
+from mamcrawler.facts import TorrentState
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+POLICIES = Path(__file__).resolve().parents[3] / "policies"
+FAST = PolitenessLimits(min_spacing_s=0.0, max_spacing_s=0.002, long_pause_s=(0.0, 0.002), backoff_base_s=0.01)
+
+
+def result(tid: int, title: str, author: str, category: int, *, free: bool, snatched: int) -> dict[str, Any]:
+    return {
+        "id": tid,
+        "title": title,
+        "author_info": json.dumps({str(tid): author}),
+        "narrator_info": json.dumps({"9": "Test Reader"}),
+        "series_info": "",
+        "added": "2026-11-20 10:00:00",
+        "size": "300.0 KiB",
+        "numfiles": 1,
+        "filetype": "mp3",
+        "seeders": 5,
+        "leechers": 2,
+        "times_completed": snatched,
+        "free": int(free),
+        "personal_freeleech": 0,
+        "fl_vip": 0,
+        "vip": 0,
+        "category": category,
+        "main_cat": 13,
+        "browseflags": 0,
+        "mediainfo": json.dumps({"General": {"Duration": "1h 0mn"}, "Audio1": {"BitRate": "128 kb/s"}}),
+    }
+
+
+@pytest.fixture
+def week(
+    tmp_path: Path, leecher: tuple[Qbit, QbitClient], books: dict[str, Book]
+) -> Iterator[tuple[Services, TrackerState]]:
+    state = TrackerState()
+    state.search = {
+        "data": [
+            result(901, "Dune", "Frank Herbert", 47, free=True, snatched=500),
+            result(902, "Dune", "Frank Herbert", 47, free=False, snatched=450),
+            result(903, "Emma", "Jane Austen", 41, free=False, snatched=300),
+            result(904, "Hyperion", "Dan Simmons", 47, free=False, snatched=200),
+            result(905, "Solaris", "Stanislaw Lem", 47, free=True, snatched=100),
+        ]
+    }
+    state.torrents = {
+        901: books["dune"].data,
+        902: books["dune"].data,
+        903: books["emma"].data,
+        904: books["hyperion"].data,
+        905: books["solaris"].data,
+    }
+    now = datetime.now(UTC)
+    state.account.update(
+        seedbonus="20000",  # 20,000 − 6,250 protected < 50,000: no personal freeleech with points
+        wedges="1",
+        vip_until=(now + timedelta(days=80)).strftime("%Y-%m-%d %H:%M:%S"),
+    )
+    base = tmp_path / "world"
+    policies = base / "policies"
+    shutil.copytree(POLICIES, policies, ignore=shutil.ignore_patterns("tests"))
+    library = {
+        "library": [
+            {
+                "id": "abs-solaris",
+                "book_key": "solaris|stanislaw lem",
+                "title": "Solaris",
+                "authors": ["Stanislaw Lem"],
+                "bitrate_kbps": 128,
+                "abridged": False,
+                "single_file": True,
+            }
+        ]
+    }
+    (base / "facts.json").write_text(json.dumps(library))
+    qb, _ = leecher
+    with tracker_fake(state) as (url, _):
+        settings = Settings.model_validate(
+            {
+                "QBIT_URL": qb.url,
+                "QBIT_USERNAME": qb.username,
+                "QBIT_PASSWORD": qb.password,
+                "MAM_ID": "cookie-0",
+                "MAM_BASE_URL": url,
+                "MAMCRAWLER_DATABASE_URL": f"sqlite:///{base / 'store.sqlite'}",
+                "MAMCRAWLER_POLICIES": str(policies),
+                "MAMCRAWLER_JOURNAL": str(base / "decisions.jsonl"),
+                "MAMCRAWLER_FACTS_FILE": str(base / "facts.json"),
+                "MAMCRAWLER_EVALUATOR": "durable",
+            }
+        )
+        services = build_services(settings)
+        assert services.tracker is not None
+        services.tracker.polite = Politeness(FAST)  # the same limits, measured in milliseconds
+        services.keeper.load_initial()
+        yield services, state
+        services.close()
+
+
+def test_a_week_syncs_picks_buys_only_where_allowed_and_downloads(
+    week: tuple[Services, TrackerState], leecher: tuple[Qbit, QbitClient], seeder: Qbit, books: dict[str, Book]
+) -> None:
+    services, tracker = week
+    _, client = leecher
+    run_cycle(services, dry_run=False)  # the library is seen
+    synced = run_weekly_sync(services)
+    assert synced is not None and len(synced.urls) == 35
+    assert {w.book_key for w in synced.missing} == {"dune|frank herbert", "emma|jane austen", "hyperion|dan simmons"}
+
+    for _ in range(3):  # a few monitor cycles of the week
+        run_cycle(services, dry_run=False)
+
+    purchases = [(p["type"], p.get("torrentid"), p["cost"]) for p in tracker.purchases]
+    assert purchases == [("personalFL", 903, 0)]  # the wedge, on the paid-only title; no points spent
+    downloads = [q for q in tracker.log if q.path == "/tor/download.php"]
+    assert sorted(dict(q.query)["tid"] for q in downloads) == ["901", "903"]  # free Dune, wedged Emma
+    pending = services.state.list_items("vip_pending")
+    assert [p.get("book_key") for p in pending] == ["hyperion|dan simmons"]  # no wedge left, points protected
+
+    expected = {books["dune"].info_hash, books["emma"].info_hash}
+    client.add_peers(sorted(expected), [seeder.peer])
+    deadline = time.monotonic() + 60
+    while True:
+        client.sync()
+        seen = {t.hash: t for t in client.torrent_facts()}
+        done = {
+            h for h in expected if h in seen and seen[h].state in (TorrentState.SEEDING, TorrentState.STALLED_UPLOAD)
+        }
+        if done == expected:
+            break
+        assert time.monotonic() < deadline, f"downloads did not finish: {[(h[:8], t.state) for h, t in seen.items()]}"
+        time.sleep(0.5)
+    assert set(seen) == expected  # Solaris is in the library: never downloaded; nothing twice
+    assert all({"mamcrawler", "mamcrawler-free"} <= set(seen[h].tags) for h in expected)  # both cost no ratio
+    run_cycle(services, dry_run=False)
+    assert [(p["type"], p.get("torrentid")) for p in tracker.purchases] == [("personalFL", 903)]  # still once
