@@ -24,7 +24,7 @@ from pathlib import Path, PurePosixPath
 
 from mamcrawler.errors import ServiceUnavailable
 
-__all__ = ["AUDIO_SUFFIXES", "FileCheck", "IntegrityReport", "check_integrity", "decoded_seconds"]
+__all__ = ["AUDIO_SUFFIXES", "FileCheck", "IntegrityReport", "check_integrity", "decoded_seconds", "pcm_command"]
 
 SERVICE = "ffmpeg"
 AUDIO_SUFFIXES = frozenset(
@@ -198,16 +198,17 @@ def _tidy(errors: str) -> str:
     return "; ".join(dict.fromkeys(line for line in lines if line))
 
 
-def _decode(path: Path, *, ffmpeg: str, timeout: float | None) -> tuple[float, str]:
-    """Decode the first audio stream to mono PCM, count the samples; (seconds, error text)."""
-    if timeout is None:
-        timeout = 60.0 + path.stat().st_size / 1_000_000
-    args = [
+def pcm_command(ffmpeg: str, path: Path, rate: int, *, seconds: float | None = None) -> list[str]:
+    """ffmpeg arguments that decode the first audio stream (optionally only its opening
+    ``seconds``) to mono signed 16-bit PCM at ``rate`` on stdout."""
+    window = ["-t", f"{seconds:.3f}"] if seconds is not None else []
+    return [
         ffmpeg,
         "-nostdin",
         "-hide_banner",
         "-v",
         "error",
+        *window,
         "-i",
         str(path),
         "-map",
@@ -218,11 +219,18 @@ def _decode(path: Path, *, ffmpeg: str, timeout: float | None) -> tuple[float, s
         "-ac",
         "1",
         "-ar",
-        str(_RATE),
+        str(rate),
         "-f",
         "s16le",
         "-",
     ]
+
+
+def _decode(path: Path, *, ffmpeg: str, timeout: float | None) -> tuple[float, str]:
+    """Decode the first audio stream to mono PCM, count the samples; (seconds, error text)."""
+    if timeout is None:
+        timeout = 60.0 + path.stat().st_size / 1_000_000
+    args = pcm_command(ffmpeg, path, _RATE)
     with tempfile.TemporaryFile() as stderr:
         try:
             process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from rapidfuzz import fuzz
 
+from mamcrawler.adapters.audio.integrity import pcm_command
 from mamcrawler.errors import ServiceProtocolError, ServiceUnavailable
 
 if TYPE_CHECKING:
@@ -264,26 +265,7 @@ def _opening(audio: Path, seconds: float, *, ffmpeg: str, timeout: float) -> np.
 
     if not audio.is_file():
         raise ServiceProtocolError(SERVICE, "missing_file", f"{audio} does not exist")
-    args = [
-        ffmpeg,
-        "-nostdin",
-        "-hide_banner",
-        "-v",
-        "error",
-        "-t",
-        f"{seconds:.3f}",
-        "-i",
-        str(audio),
-        "-map",
-        "0:a:0",
-        "-ac",
-        "1",
-        "-ar",
-        str(_SAMPLE_RATE),
-        "-f",
-        "s16le",
-        "-",
-    ]
+    args = pcm_command(ffmpeg, audio, _SAMPLE_RATE, seconds=seconds)
     try:
         done = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False)
     except FileNotFoundError as exc:
