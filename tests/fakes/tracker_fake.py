@@ -169,7 +169,8 @@ class _Handler(BaseHTTPRequestHandler):
         rows = [
             r
             for r in copy.deepcopy(state.search["data"])
-            if (not cats or str(r.get("category")) in cats) and (not text or text in str(r.get("title", "")).lower())
+            if (not cats or str(r.get("category")) in cats)
+            and (not text or any(text in str(r.get(f, "")).lower() for f in ("title", "author_info", "series_info")))
         ]
         if mode == "malformed_author":
             for r in rows:

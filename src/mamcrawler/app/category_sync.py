@@ -8,17 +8,25 @@ them. Imports the tracker adapter, ``engine`` params, ``store`` and ``facts``.""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from mamcrawler.adapters.mam import MamClient, browse_url, category_query
-from mamcrawler.engine.params import CategoriesParams
+from mamcrawler.engine.params import CategoriesParams, CompletionParams
 from mamcrawler.errors import ServiceError
-from mamcrawler.facts import Release, Want, WantSource
+from mamcrawler.facts import LibraryItem, Release, Want, WantSource
 from mamcrawler.store import WISHLIST, StateStore
 
-__all__ = ["LISTINGS_KEY", "SyncResult", "remember", "stored_listings", "weekly_sync"]
+__all__ = [
+    "LISTINGS_KEY",
+    "SyncResult",
+    "completion_sync",
+    "remember",
+    "stored_listings",
+    "text_query",
+    "weekly_sync",
+]
 
 log = logging.getLogger("mamcrawler.sync")
 LISTINGS_KEY = "tracker_weekly_listings"
@@ -72,14 +80,60 @@ def weekly_sync(
     return SyncResult(urls, tuple(found[k] for k in sorted(found)), top10, tuple(missing.values()), failed)
 
 
-def remember(state: StateStore, result: SyncResult, now: datetime) -> None:
-    """Keep the listings for the cycles of the week and queue the missing top-10 titles."""
+COMPLETION_CURSOR = "completion_search_cursor"
+
+
+def completion_sync(
+    mam: MamClient, library: Sequence[LibraryItem], params: CompletionParams, state: StateStore, now: datetime
+) -> tuple[Release, ...]:
+    """§8 / §9: search the tracker for the library's series and authors, ``weekly_searches``
+    of them per week in rotation; the engine finds the missing titles in what comes back."""
+    terms: list[str] = []
+    if params.series:
+        terms += sorted({i.series for i in library if i.series})
+    if params.authors:
+        terms += sorted({a for i in library for a in i.authors})
+    if not terms or params.weekly_searches == 0:
+        return ()
+    start = int(state.get(COMPLETION_CURSOR) or 0) % len(terms)
+    chosen = [terms[(start + i) % len(terms)] for i in range(min(params.weekly_searches, len(terms)))]
+    found: dict[str, Release] = {}
+    for term in chosen:
+        try:
+            page = mam.search(text_query(term))
+        except ServiceError as err:
+            log.warning("completion search %r failed: %s", term, err.code)
+            continue
+        for release in page.releases:
+            found.setdefault(release.id, release)
+    state.put(COMPLETION_CURSOR, start + len(chosen), now=now)
+    return tuple(found[k] for k in sorted(found))
+
+
+def text_query(text: str) -> list[tuple[str, str]]:
+    """A plain audiobook search in title, author and series."""
+    return [
+        ("tor[text]", text),
+        ("tor[srchIn][title]", "true"),
+        ("tor[srchIn][author]", "true"),
+        ("tor[srchIn][series]", "true"),
+        ("tor[searchType]", "all"),
+        ("tor[searchIn]", "torrents"),
+        ("tor[main_cat][]", "13"),
+        ("perpage", "25"),
+    ]
+
+
+def remember(state: StateStore, result: SyncResult, now: datetime, extra: Sequence[Release] = ()) -> None:
+    """Keep the listings (and the completion searches' finds) for the cycles of the week and
+    queue the missing top-10 titles."""
+    releases = {r.id: r for r in (*result.releases, *extra)}
     state.put(
         LISTINGS_KEY,
         {
             "synced_at": now.isoformat(),
             "urls": {str(k): v for k, v in result.urls.items()},
-            "releases": [r.model_dump(mode="json") for r in result.releases],
+            "releases": [releases[k].model_dump(mode="json") for k in sorted(releases)],
         },
         now=now,
     )

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from mamcrawler.app.api import ApiServer
-from mamcrawler.app.category_sync import SyncResult, remember, weekly_sync
+from mamcrawler.app.category_sync import SyncResult, completion_sync, remember, weekly_sync
 from mamcrawler.app.daemon import Daemon, JobSpec, single_instance
 from mamcrawler.app.logs import configure_logging
 from mamcrawler.app.settings import load_settings
@@ -46,7 +46,14 @@ def run_weekly_sync(services: Services) -> SyncResult | None:
     result = weekly_sync(
         services.tracker, policy.categories, library, now.date(), base_url=services.settings.mam_base_url
     )
-    remember(services.state, result, now)
+    completion = completion_sync(
+        services.tracker,
+        snapshot.library if library is not None and snapshot else (),
+        policy.completion,
+        services.state,
+        now,
+    )
+    remember(services.state, result, now, completion)
     log.info(
         "weekly sync: %d categories, %d listings, %d top-10 titles missing, %d failed",
         len(result.urls),

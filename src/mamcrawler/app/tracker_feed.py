@@ -14,12 +14,14 @@ from typing import Any
 
 from mamcrawler.adapters.mam import RULES_PAGES, MamClient, detect_events, page_text, snapshot_of
 from mamcrawler.adapters.prowlarr import ProwlarrClient
-from mamcrawler.app.category_sync import stored_listings
+from mamcrawler.app.category_sync import stored_listings, text_query
 from mamcrawler.engine.actions import AddTorrent
 from mamcrawler.errors import ServiceError, ServiceUnavailable
 from mamcrawler.facts import Event, Release, ReleaseSource, RulesSnapshot, Source
 from mamcrawler.sensors import FunctionSensor, Sensor
 from mamcrawler.store import VIP_PENDING, StateStore
+
+BAD_RELEASES = "bad_releases"  # releases whose download failed the §13 integrity check
 
 __all__ = ["TrackerTorrentFiles", "tracker_sensors"]
 
@@ -63,24 +65,13 @@ def _want_searches(
                 except ServiceError as err:
                     log.warning("prowlarr search failed (%s); asking the tracker", err.code)
             if not results:
-                results = mam.search(_text_query(text)).releases
+                results = mam.search(text_query(text)).releases
             for release in results:
                 if release.id not in found or release.source is ReleaseSource.TRACKER:
                     found[release.id] = release  # the tracker's record knows more
         state.put(SEARCH_CURSOR, start + len(chosen), now=now)
-    return {"releases": tuple(found[k] for k in sorted(found))}
-
-
-def _text_query(text: str) -> list[tuple[str, str]]:
-    return [
-        ("tor[text]", text),
-        ("tor[srchIn][title]", "true"),
-        ("tor[srchIn][author]", "true"),
-        ("tor[searchType]", "all"),
-        ("tor[searchIn]", "torrents"),
-        ("tor[main_cat][]", "13"),
-        ("perpage", "25"),
-    ]
+    bad = {str(item["key"]) for item in state.list_items(BAD_RELEASES)}  # failed §13: the next-best is chosen
+    return {"releases": tuple(found[k] for k in sorted(found) if k not in bad)}
 
 
 def _daily_rules(mam: MamClient, state: StateStore, now: datetime) -> dict[str, Any]:

@@ -136,6 +136,9 @@ class CompletionParams(ParamsModel):
     series: bool = Field(True, description="Look for missing volumes of series in the library.")
     authors: bool = Field(True, description="Look for other titles of authors in the library.")
     immediate_max: int = Field(3, ge=0, description="Up to this many missing → download now; more → wishlist.")
+    weekly_searches: int = Field(
+        40, ge=0, description="Tracker searches per weekly sync for library series and authors (rotated)."
+    )
 
 
 class PacingParams(ParamsModel):

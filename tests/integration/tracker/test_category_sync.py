@@ -17,9 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fakes"))
 from tracker_fake import tracker_fake
 
 from mamcrawler.adapters.mam import MamClient, Politeness, PolitenessLimits
-from mamcrawler.app.category_sync import remember, stored_listings, weekly_sync
+from mamcrawler.app.category_sync import completion_sync, remember, stored_listings, weekly_sync
 from mamcrawler.engine import load_policy
-from mamcrawler.facts import WantSource
+from mamcrawler.facts import LibraryItem, WantSource
 from mamcrawler.store import Database, StateStore
 
 pytestmark = pytest.mark.integration
@@ -74,3 +74,29 @@ def test_a_failing_category_is_reported_and_the_rest_still_count() -> None:
     first = params.categories[0].id
     assert result.failed == {first: "server_error"}
     assert len(result.urls) == 35 and result.top10 and result.missing == ()  # library unknown: nothing missing
+
+
+def test_completion_searches_library_series_and_authors_in_rotation(tmp_path: Path) -> None:
+    policy = load_policy(ROOT / "policies")
+    params = policy.completion.model_copy(update={"weekly_searches": 2})
+    library = [
+        LibraryItem(
+            id="a",
+            book_key="children of dune|frank herbert",
+            title="Children of Dune",
+            authors=("Frank Herbert",),
+            series="Dune",
+        ),
+        LibraryItem(id="b", book_key="artemis|andy weir", title="Artemis", authors=("Andy Weir",)),
+    ]
+    state = StateStore(Database(f"sqlite:///{tmp_path / 'store.sqlite'}"))
+    now = datetime(2026, 11, 25, 12, tzinfo=UTC)
+    with tracker_fake() as (url, fake):
+        mam = MamClient(url, "cookie-0", politeness=Politeness(FAST))
+        first = completion_sync(mam, library, params, state, now)
+        second = completion_sync(mam, library, params, state, now)
+        mam.close()
+    texts = [dict(q.query)["tor[text]"] for q in fake.log]
+    assert texts == ["Dune", "Andy Weir", "Frank Herbert", "Dune"]  # series, then authors, 2 a week, rotated
+    assert {r.tracker_id for r in first} == {700103, 700102}
+    assert {r.tracker_id for r in second} == {700103}

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import qbittorrentapi
@@ -179,6 +180,19 @@ class QbitClient:
                 raise ServiceProtocolError(SERVICE, "add_not_confirmed", f"{info_hash} did not appear")
             time.sleep(0.1)
         return info_hash
+
+    def content(self, info_hash: str) -> tuple[Path, tuple[tuple[str, int], ...]]:
+        """Where a torrent's files are (its save path) and its file list as (name, size)."""
+
+        def read() -> tuple[str, list[tuple[str, int]]]:
+            info = self._api.torrents_info(torrent_hashes=info_hash)
+            if not info:
+                raise ServiceProtocolError("qbittorrent", "unknown_torrent", f"no torrent {info_hash}")
+            files = self._api.torrents_files(torrent_hash=info_hash)
+            return str(info[0].get("save_path") or ""), [(str(f["name"]), int(str(f["size"]))) for f in files]
+
+        save_path, files = self._call(read)
+        return Path(save_path), tuple(files)
 
     def pause(self, hashes: Sequence[str]) -> None:
         self._call(lambda: self._api.torrents_stop(torrent_hashes=list(hashes)))
