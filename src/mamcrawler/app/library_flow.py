@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from mamcrawler.adapters.audio import check_integrity
+from mamcrawler.adapters.audio import NarratorGuess, check_integrity
 from mamcrawler.adapters.audio.integrity import AUDIO_SUFFIXES
 from mamcrawler.app.tracker_feed import BAD_RELEASES
 from mamcrawler.engine import Policy
@@ -68,9 +68,10 @@ class PostDownload:
         *,
         holding_dir: Path,
         clock: Callable[[], datetime],
+        narrator: Callable[[Path, Sequence[str]], NarratorGuess] | None = None,
     ) -> None:
         self.torrents, self.state, self.library = torrents, state, library
-        self.holding_dir, self.clock = holding_dir, clock
+        self.holding_dir, self.clock, self.narrator = holding_dir, clock, narrator
 
     def run(self, policy: Policy, snapshot: FactSnapshot) -> list[Processed]:
         releases = {r.id: r for r in snapshot.releases}
@@ -102,16 +103,38 @@ class PostDownload:
             return Processed(torrent.hash, "integrity_failed", report.reason)
         book = torrent.book_key or (release.book_key if release else None)
         current = library.get(book) if book else None
+        audio = [p for p in paths if p.suffix.lower() in AUDIO_SUFFIXES]
+        heard = self._narrator(torrent, release, current, audio)
         if current is None:
             return Processed(torrent.hash, "new_book", book or "")
         if release is None or not self._better(policy, release, current):
             return Processed(torrent.hash, "refused_not_better", f"{current.id} is as good or better")
         if self.library is None:
             return Processed(torrent.hash, "library_unavailable", "no Audiobookshelf configured")
-        self._swap(current, [p for p in paths if p.suffix.lower() in AUDIO_SUFFIXES])
-        self._update_metadata(current, release)
+        self._swap(current, audio)
+        self._update_metadata(current, release, heard)
         self.state.put(f"inferior:{current.id}", {"replaced_by": release.id, "torrent": torrent.hash}, now=self.clock())
         return Processed(torrent.hash, "replaced", current.id)
+
+    def _narrator(
+        self, torrent: Torrent, release: Release | None, current: LibraryItem | None, audio: Sequence[Path]
+    ) -> tuple[str, ...]:
+        """§11: who reads the opening, among the tracker's and the library's names (stored)."""
+        if self.narrator is None or not audio:
+            return ()
+        candidates = list(
+            dict.fromkeys([*(release.narrators if release else ()), *(current.narrators if current else ())])
+        )
+        if not candidates:
+            return ()
+        try:
+            guess = self.narrator(audio[0], candidates)
+        except ServiceError as err:
+            log.warning("narrator detection failed for %s: %s", torrent.name, err.code)
+            return ()
+        body = {"name": guess.name, "confidence": guess.confidence, "method": guess.method}
+        self.state.put(f"narrator:{torrent.hash}", body, now=self.clock())
+        return (guess.name,) if guess.name else ()
 
     @staticmethod
     def _better(policy: Policy, release: Release, item: LibraryItem) -> bool:
@@ -141,12 +164,11 @@ class PostDownload:
             shutil.copy2(new, folder / new.name)  # the torrent keeps its own copy to seed
         self.library.scan_item(item.id)
 
-    def _update_metadata(self, item: LibraryItem, release: Release) -> None:
+    def _update_metadata(self, item: LibraryItem, release: Release, heard: Sequence[str]) -> None:
         assert self.library is not None
         torrent_meta = {
             "title": release.title,
             "authors": list(release.authors),
-            "narrators": list(release.narrators),
             "series": release.series,
             "series_number": release.series_number,
         }
@@ -158,8 +180,13 @@ class PostDownload:
             "series_number": item.series_number,
         }
         canonical = resolve(
-            {Source.TORRENT: torrent_meta, Source.LIBRARY: current},
+            {
+                Source.NARRATOR_SOURCE: {"narrators": list(release.narrators)},
+                Source.TORRENT: torrent_meta,
+                Source.LIBRARY: current,
+            },
             library_validated=frozenset(item.verified_fields),
+            narrator_heard=heard,
         )
         changes = metadata_changes(current, canonical.values, verified=frozenset(item.verified_fields))
         if changes:
