@@ -6,13 +6,13 @@ logs every request's headers so tests can prove no tracker cookie ever reached i
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from loopback import QuietHandler, serve
 
 RESULTS: list[dict[str, Any]] = [
     {
@@ -56,12 +56,7 @@ class ProwlarrState:
     requests: list[dict[str, Any]] = field(default_factory=list)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
+class _Handler(QuietHandler):
     def do_GET(self) -> None:
         state = self.server.state
         parts = urlsplit(self.path)
@@ -86,30 +81,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, json.dumps(state.results).encode())
 
     def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, state: ProwlarrState) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.state = state
+        self.reply(status, body, content_type)
 
 
 @contextmanager
 def prowlarr_fake(state: ProwlarrState | None = None) -> Iterator[tuple[str, ProwlarrState]]:
+    """Run the fake; yields its base URL and its state; stops and closes it afterwards."""
     state = state or ProwlarrState()
-    server = _Server(state)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serve(_Handler, state) as url:
+        yield url, state

@@ -21,10 +21,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from loopback import QuietHandler, serve
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mam"
 RULE_PAGES = {
@@ -71,12 +72,7 @@ class TrackerState:
         return value
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def log_message(self, *args: Any) -> None:  # quiet
-        pass
-
+class _Handler(QuietHandler):
     def do_GET(self) -> None:
         state = self.server.state
         parts = urlsplit(self.path)
@@ -95,14 +91,11 @@ class _Handler(BaseHTTPRequestHandler):
                 state.in_flight -= 1
 
     def _send(self, status: int, body: bytes, content_type: str = "application/json", *, rotate: bool = True) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
+        headers = []
         if rotate:
             value = self.server.state.rotate()
-            self.send_header("Set-Cookie", f"mam_id={value}; path=/; domain=127.0.0.1; HttpOnly")
-        self.end_headers()
-        self.wfile.write(body)
+            headers.append(("Set-Cookie", f"mam_id={value}; path=/; domain=127.0.0.1; HttpOnly"))
+        self.reply(status, body, content_type, headers)
 
     def _json(self, data: Any, status: int = 200) -> None:
         self._send(status, json.dumps(data).encode())
@@ -231,24 +224,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._json({"success": success, "type": kind, "amount": entry.get("amount"), "seedbonus": points - cost})
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, state: TrackerState) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.state = state
-
-
 @contextmanager
 def tracker_fake(state: TrackerState | None = None) -> Iterator[tuple[str, TrackerState]]:
     """Run the fake; yields its base URL and its state; stops and closes it afterwards."""
     state = state or TrackerState()
-    server = _Server(state)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serve(_Handler, state) as url:
+        yield url, state

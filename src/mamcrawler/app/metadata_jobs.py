@@ -1,0 +1,117 @@
+"""Library metadata jobs: §2 (an item new in Audiobookshelf), §3 (weekly, items younger than
+13 days) and §12 (every 30 days, every item — drift). Each item's provider data and
+narrator source are resolved with what the library holds by the §15 order; only real
+changes are sent, never for a verified field (a verified title or narrator survives any
+drift) and never as an empty value. A source that fails is a warning and a retry next
+time — it never blanks a field. Imports ``engine``, ``facts``, ``store`` and ``errors``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from mamcrawler.app.library_flow import abs_metadata
+from mamcrawler.engine.canonical import Source, metadata_changes, resolve
+from mamcrawler.errors import ServiceError
+from mamcrawler.facts import LibraryItem
+from mamcrawler.store import StateStore
+
+__all__ = ["MetadataRefresh", "Refreshed", "items_for_job"]
+
+log = logging.getLogger("mamcrawler.metadata")
+SEEN_KEY = "library_items_seen"
+
+
+class ProviderLookup(Protocol):
+    def __call__(self, item: LibraryItem) -> Mapping[str, Any] | None: ...
+
+
+class NarratorLookup(Protocol):
+    def __call__(self, item: LibraryItem) -> Sequence[str] | None: ...
+
+
+class MetadataSink(Protocol):
+    def update_metadata(self, item_id: str, changes: Mapping[str, Any]) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    item_id: str
+    changes: dict[str, Any]
+    warnings: tuple[str, ...]
+
+
+def items_for_job(job: str, items: Sequence[LibraryItem], state: StateStore, now: datetime) -> list[LibraryItem]:
+    """§2 ``new``: items not seen before (the first run only records them); §3 ``weekly``:
+    added within 13 days; §12 ``drift``: all."""
+    if job == "new":
+        seen = state.get(SEEN_KEY)
+        state.put(SEEN_KEY, sorted(i.id for i in items), now=now)
+        return [] if seen is None else [i for i in items if i.id not in set(seen)]
+    if job == "weekly":
+        return [i for i in items if i.added_at is not None and now - i.added_at < timedelta(days=13)]
+    if job == "drift":
+        return list(items)
+    raise ValueError(f"unknown metadata job {job!r}")
+
+
+def _current(item: LibraryItem) -> dict[str, Any]:
+    return {
+        "title": item.title,
+        "authors": list(item.authors),
+        "narrators": list(item.narrators),
+        "series": item.series,
+        "series_number": item.series_number,
+    }
+
+
+class MetadataRefresh:
+    def __init__(
+        self,
+        sink: MetadataSink,
+        provider: ProviderLookup | None,
+        narrators: NarratorLookup | None,
+        *,
+        heard: Callable[[LibraryItem], Sequence[str]] = lambda _: (),
+    ) -> None:
+        self.sink, self.provider, self.narrators, self.heard = sink, provider, narrators, heard
+
+    def run(self, items: Iterable[LibraryItem]) -> list[Refreshed]:
+        out = []
+        for item in items:
+            warnings: list[str] = []
+            provider = self._ask("provider", self.provider, item, warnings)
+            narrators = self._ask("narrator source", self.narrators, item, warnings)
+            verified = frozenset(item.verified_fields)
+            canonical = resolve(
+                {
+                    Source.PROVIDER: dict(provider or {}),
+                    Source.NARRATOR_SOURCE: {"narrators": list(narrators or ())},
+                    Source.LIBRARY: _current(item),
+                },
+                library_validated=verified,
+                narrator_heard=tuple(self.heard(item)),
+            )
+            changes = metadata_changes(_current(item), canonical.values, verified=verified)
+            if changes:
+                try:
+                    self.sink.update_metadata(item.id, abs_metadata(changes, canonical.values))
+                except ServiceError as err:
+                    warnings.append(f"library update failed: {err.code}")
+                    changes = {}
+            out.append(Refreshed(item.id, changes, tuple(warnings)))
+        return out
+
+    @staticmethod
+    def _ask(what: str, lookup: Callable[[LibraryItem], Any] | None, item: LibraryItem, warnings: list[str]) -> Any:
+        if lookup is None:
+            return None
+        try:
+            return lookup(item)
+        except ServiceError as err:
+            warnings.append(f"{what} unavailable: {err.code}")
+            log.warning("%s unavailable (%s); nothing overwritten, retried next run", what, err.code)
+            return None
