@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from mamcrawler.adapters.metadata import AudnexusClient
 from mamcrawler.app.library_flow import abs_metadata
 from mamcrawler.engine.canonical import Source, metadata_changes, resolve
 from mamcrawler.errors import ServiceError
 from mamcrawler.facts import LibraryItem
 from mamcrawler.store import StateStore
 
-__all__ = ["MetadataRefresh", "Refreshed", "items_for_job"]
+__all__ = ["MetadataRefresh", "Refreshed", "audnexus_lookups", "items_for_job", "verified_fields"]
 
 log = logging.getLogger("mamcrawler.metadata")
 SEEN_KEY = "library_items_seen"
@@ -66,6 +67,42 @@ def _current(item: LibraryItem) -> dict[str, Any]:
         "series": item.series,
         "series_number": item.series_number,
     }
+
+
+def verified_fields(items: Iterable[LibraryItem], state: StateStore) -> list[LibraryItem]:
+    """Items with the fields verified by a human or a confident scan (kept in the store as
+    ``verified:<item id>``) — Audiobookshelf has no notion of verified."""
+    out = []
+    for item in items:
+        stored = state.get(f"verified:{item.id}")
+        extra = tuple(str(f) for f in stored) if isinstance(stored, list) else ()
+        out.append(item.model_copy(update={"verified_fields": tuple(sorted({*item.verified_fields, *extra}))}))
+    return out
+
+
+def audnexus_lookups(client: AudnexusClient, asins: Mapping[str, str]) -> tuple[ProviderLookup, NarratorLookup]:
+    """The Audible-style source as both a provider (title, series, order, description, cover,
+    release) and the narrator source, for items with an ASIN."""
+
+    def provider(item: LibraryItem) -> Mapping[str, Any] | None:
+        asin = asins.get(item.id)
+        if not asin:
+            return None
+        book = client.book(asin)
+        return {
+            "title": book.title,
+            "authors": list(book.authors),
+            "series": book.series,
+            "series_number": book.series_position,
+            "cover": book.cover_url,
+            "published": book.release_date.year if book.release_date else None,
+        }
+
+    def narrators(item: LibraryItem) -> Sequence[str] | None:
+        asin = asins.get(item.id)
+        return client.book(asin).narrators if asin else None
+
+    return provider, narrators
 
 
 class MetadataRefresh:

@@ -62,6 +62,8 @@ class AbsItem:
     path: str
     audio_files: tuple[AbsAudioFile, ...]
     fact: LibraryItem
+    asin: str | None = None  # the Audible id, for the narrator source
+    isbn: str | None = None
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,15 @@ def parse_item(raw: Any) -> AbsItem:
         )
     except ValueError as err:  # pydantic's ValidationError is a ValueError
         raise Malformed(f"not a valid library item ({type(err).__name__})") from None
-    return AbsItem(id=item_id, library_id=library_id, path=path, audio_files=files, fact=fact)
+    return AbsItem(
+        id=item_id,
+        library_id=library_id,
+        path=path,
+        audio_files=files,
+        fact=fact,
+        asin=_text(meta.get("asin")),
+        isbn=_text(meta.get("isbn")),
+    )
 
 
 def _text(value: Any) -> str | None:
