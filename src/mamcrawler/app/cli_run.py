@@ -30,6 +30,8 @@ def run_cycle(services: Services, *, dry_run: bool) -> None:
     live = not dry_run and services.board.autonomous()
     result = services.cycle.run(policy, services.sensors, now=services.clock(), dry_run=not live)
     services.board.publish(policy, result.snapshot, result.batch)
+    if live and services.post_download is not None:
+        services.post_download.run(policy, result.snapshot)  # §13 → §14 → §16 for finished downloads
 
 
 def run_weekly_sync(services: Services) -> SyncResult | None:

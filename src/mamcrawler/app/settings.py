@@ -36,6 +36,15 @@ class Settings(BaseSettings):
     prowlarr_proxy: str | None = Field(None, alias="PROWLARR_PROXY")
     abs_url: str | None = Field(None, alias="ABS_URL")
     abs_token: SecretStr | None = Field(None, alias="ABS_TOKEN")
+    abs_proxy: str | None = Field(None, alias="ABS_PROXY")
+    holding_dir: Path = Field(
+        Path("mamcrawler-data/inferior"),
+        alias="MAMCRAWLER_HOLDING_DIR",
+        description="Where replaced (inferior) audio files go when they leave the library; never deleted.",
+    )
+    narrator_detection: bool = Field(
+        False, alias="MAMCRAWLER_NARRATOR_DETECTION", description="Transcribe openings to find the narrator (§11)."
+    )
     # mamcrawler itself
     database_url: str = Field("sqlite:///mamcrawler-data/mamcrawler.sqlite", alias="MAMCRAWLER_DATABASE_URL")
     policies_dir: Path = Field(Path("policies"), alias="MAMCRAWLER_POLICIES")

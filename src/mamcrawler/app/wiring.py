@@ -8,26 +8,31 @@ act. Imports every layer below ``app``."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from mamcrawler.actuators.files import FolderTorrentFiles
 from mamcrawler.actuators.live import LiveExecutor
 from mamcrawler.actuators.ports import TorrentFiles
 from mamcrawler.actuators.reconcile import Settled, reconcile
+from mamcrawler.adapters.audio import NarratorDetector, NarratorGuess
+from mamcrawler.adapters.audiobookshelf import AbsClient
 from mamcrawler.adapters.mam import MamClient
 from mamcrawler.adapters.prowlarr import ProwlarrClient
 from mamcrawler.adapters.qbittorrent import QbitClient
 from mamcrawler.app.cycle import Cycle
+from mamcrawler.app.library_flow import PostDownload
+from mamcrawler.app.metadata_jobs import verified_fields
 from mamcrawler.app.policy_keeper import PolicyKeeper, PolicyTests
 from mamcrawler.app.settings import Settings, missing_for
 from mamcrawler.app.status import StatusBoard
 from mamcrawler.app.tracker_feed import TrackerTorrentFiles, tracker_sensors
 from mamcrawler.engine import REFERENCE, Evaluator
 from mamcrawler.engine.policy_tests import policy_test_problems
-from mamcrawler.facts import Source
+from mamcrawler.facts import LibraryItem, Source
 from mamcrawler.facts_file import read_facts_file
 from mamcrawler.sensors import FunctionSensor, QbitSensor, Sensor
 from mamcrawler.store import ActionJournal, Database, StateStore, StoredCookie
@@ -62,6 +67,8 @@ class Services:
     clock: Callable[[], datetime] = utc_now
     tracker: MamClient | None = None
     prowlarr: ProwlarrClient | None = None
+    library: AbsClient | None = None
+    post_download: PostDownload | None = None
 
     def reconcile(self) -> list[Settled]:
         return reconcile(self.journal, torrents=self.qbit, store=self.tracker, clock=self.clock)
@@ -69,10 +76,26 @@ class Services:
     def close(self) -> None:
         if self.qbit is not None:
             self.qbit.close()
-        for client in (self.tracker, self.prowlarr):
+        for client in (self.tracker, self.prowlarr, self.library):
             if client is not None:
                 client.close()
         self.db.dispose()
+
+
+def library_facts(library: AbsClient, state: StateStore) -> dict[str, Any]:
+    """Every book item of every library, with the fields mamcrawler has verified."""
+    items: list[LibraryItem] = []
+    for lib in library.libraries():
+        found = library.items(lib.id)
+        for reason in found.skipped:
+            log.warning("audiobookshelf item skipped: %s", reason)
+        items.extend(item.fact for item in found.items)
+    return {"library": tuple(verified_fields(items, state))}
+
+
+def narrator_detector() -> Callable[[Path, Sequence[str]], NarratorGuess]:
+    detector = NarratorDetector()
+    return lambda audio, candidates: detector.detect(audio, candidates)
 
 
 def build_services(
@@ -116,6 +139,25 @@ def build_services(
         sensors.extend(tracker_sensors(mam, state, clock, prowlarr=prowlarr))
     else:
         log.warning("tracker not configured; add MAM_ID= (the session cookie) to use it")
+    library = None
+    if not missing_for(settings, "audiobookshelf"):
+        assert settings.abs_url and settings.abs_token
+        library = AbsClient(settings.abs_url, settings.abs_token.get_secret_value(), proxy=settings.abs_proxy)
+        sensors.append(FunctionSensor(Source.LIBRARY, lambda: library_facts(library, state), origin="audiobookshelf"))
+    else:
+        log.warning(
+            "Audiobookshelf not configured; add %s", " ".join(f"{k}=" for k in missing_for(settings, "audiobookshelf"))
+        )
+    post_download = None
+    if qbit is not None:
+        post_download = PostDownload(
+            qbit,
+            state,
+            library,
+            holding_dir=settings.holding_dir,
+            clock=clock,
+            narrator=narrator_detector() if settings.narrator_detection else None,
+        )
     files: TorrentFiles | None = None
     if settings.torrent_dir:
         files = FolderTorrentFiles(Path(settings.torrent_dir))
@@ -125,5 +167,19 @@ def build_services(
     cycle = Cycle(db, state, executor, evaluator_named(settings.evaluator), settings.journal_file, settings.secrets())
     keeper = PolicyKeeper(settings.policies_dir, policy_tests or policy_test_problems())
     return Services(
-        settings, db, state, journal, executor, cycle, keeper, StatusBoard(state), qbit, sensors, clock, mam
+        settings,
+        db,
+        state,
+        journal,
+        executor,
+        cycle,
+        keeper,
+        StatusBoard(state),
+        qbit,
+        sensors,
+        clock,
+        tracker=mam,
+        prowlarr=prowlarr,
+        library=library,
+        post_download=post_download,
     )

@@ -1,0 +1,247 @@
+"""§14/§16 end to end with real audio files: the Audiobookshelf fake, a real leeching
+qbittorrent-nox that also seeds the library's old (inferior) edition, and a real seeder.
+
+- A strictly better edition is decided (ReplaceEdition + AddTorrent), downloaded, checked
+  (§13, full decode) and swapped into the library item's folder; the old files move to the
+  holding folder (nothing deleted), the item is rescanned, and the inferior torrent keeps
+  seeding.
+- A worse edition or a same-quality edition read by another narrator is never downloaded.
+- A finished download that turns out no better than the library's copy (the library got a
+  better one meanwhile) is refused: it never enters the listening library."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from qbit_env import Qbit, make_torrent
+
+from conftest import Book
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fakes"))
+from abs_fake import AbsState, abs_fake
+
+from mamcrawler.adapters.audio import decoded_seconds
+from mamcrawler.adapters.qbittorrent import QbitClient
+from mamcrawler.app.cli_run import run_cycle
+from mamcrawler.app.settings import Settings
+from mamcrawler.app.wiring import Services, build_services
+from mamcrawler.facts import TorrentState
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+POLICIES = Path(__file__).resolve().parents[3] / "policies"
+SEEDING = (TorrentState.SEEDING, TorrentState.STALLED_UPLOAD)
+
+
+def abs_item(item_id: str, folder: Path, title: str, narrator: str, files: list[Path], kbps: int) -> dict[str, Any]:
+    audio = [
+        {
+            "index": n + 1,
+            "ino": f"ino-{item_id}-{n}",
+            "metadata": {
+                "filename": f.name,
+                "ext": f.suffix,
+                "path": str(f),
+                "relPath": f.name,
+                "size": f.stat().st_size,
+            },
+            "duration": 30.0,
+            "bitRate": kbps * 1000,
+            "exclude": False,
+            "invalid": False,
+        }
+        for n, f in enumerate(files)
+    ]
+    return {
+        "id": item_id,
+        "libraryId": "lib_books",
+        "folderId": "fol_books",
+        "path": str(folder),
+        "relPath": folder.name,
+        "isFile": False,
+        "addedAt": 1700000000000,
+        "mediaType": "book",
+        "media": {
+            "id": f"b_{item_id}",
+            "libraryItemId": item_id,
+            "metadata": {
+                "title": title,
+                "authors": [{"id": "aut_x", "name": "Author"}],
+                "narrators": [narrator],
+                "series": [],
+                "abridged": False,
+            },
+            "audioFiles": audio,
+            "chapters": [{"id": 0, "start": 0.0, "end": 30.0, "title": "Chapter 1"}],
+            "duration": 30.0 * len(files),
+            "size": sum(f.stat().st_size for f in files),
+        },
+    }
+
+
+@dataclass
+class Library:
+    services: Services
+    abs: AbsState
+    base: Path
+    facts: dict[str, Any]
+
+    def offer(self, rid: str, book: Book, *, title: str, kbps: int, narrator: str = "Test Reader") -> None:
+        (self.base / "torrents" / f"{rid}.torrent").write_bytes(book.data)
+        self.facts["releases"].append(
+            {
+                "id": rid,
+                "tracker_id": abs(hash(rid)) % 100000,
+                "book_key": f"{title.lower()}|author",
+                "title": title,
+                "authors": ["Author"],
+                "narrators": [narrator],
+                "bitrate_kbps": kbps,
+                "abridged": False,
+                "single_file": True,
+                "duration_seconds": round(decoded_seconds(book.path)),
+                "size_bytes": book.path.stat().st_size,
+                "seeders": 1,
+                "leechers": 1,
+                "free": "site_freeleech",
+            }
+        )
+        (self.base / "facts.json").write_text(json.dumps(self.facts))
+
+    def planned(self) -> list[tuple[str, str]]:
+        run_cycle(self.services, dry_run=False)
+        batch = self.services.board.batch
+        assert batch is not None
+        return [(a.type, getattr(a, "release_id", "")) for a in batch.actions]
+
+
+@pytest.fixture
+def library(tmp_path: Path, leecher: tuple[Qbit, QbitClient], books: dict[str, Book]) -> Iterator[Library]:
+    qb, client = leecher
+    base = tmp_path / "world"
+    (base / "torrents").mkdir(parents=True)
+    policies = base / "policies"
+    shutil.copytree(POLICIES, policies, ignore=shutil.ignore_patterns("tests"))
+    # The library's Dune: an old 48→64 kbps edition, also seeding in qBittorrent from its own copy.
+    folder = base / "audiobooks" / "Dune"
+    folder.mkdir(parents=True)
+    old = folder / "dune-old-edition.mp3"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(books["dune"].path), "-b:a", "32k", str(old)], check=True)
+    seed_dir = qb.downloads / "old"
+    seed_dir.mkdir()
+    shutil.copy2(old, seed_dir / old.name)
+    data, old_hash = make_torrent(seed_dir / old.name, tracker=None)
+    client._api.torrents_add(torrent_files=data, save_path=str(seed_dir), is_skip_checking=True)
+    state = AbsState()
+    state.items = {"li_dune": abs_item("li_dune", folder, "Dune", "Test Reader", [old], 64)}
+    emma_folder = base / "audiobooks" / "Emma"
+    emma_folder.mkdir()
+    shutil.copy2(books["emma"].path, emma_folder / books["emma"].path.name)
+    state.items["li_emma"] = abs_item(
+        "li_emma", emma_folder, "Emma", "Test Reader", [emma_folder / books["emma"].path.name], 128
+    )
+    until = (datetime.now(UTC) + timedelta(days=60)).isoformat()
+    account = {
+        "user_class": "VIP",
+        "ratio": 2.0,
+        "uploaded_bytes": 200 * 2**30,
+        "downloaded_bytes": 100 * 2**30,
+        "bonus_points": 3000,
+        "vip_until": until,
+        "unsatisfied_count": 0,
+        "unsatisfied_limit": 150,
+    }
+    facts: dict[str, Any] = {"account": account, "releases": []}
+    (base / "facts.json").write_text(json.dumps(facts))
+    with abs_fake(state) as (abs_url, _):
+        settings = Settings.model_validate(
+            {
+                "QBIT_URL": qb.url,
+                "QBIT_USERNAME": qb.username,
+                "QBIT_PASSWORD": qb.password,
+                "ABS_URL": abs_url,
+                "ABS_TOKEN": "abs-token",
+                "MAMCRAWLER_DATABASE_URL": f"sqlite:///{base / 'store.sqlite'}",
+                "MAMCRAWLER_POLICIES": str(policies),
+                "MAMCRAWLER_JOURNAL": str(base / "decisions.jsonl"),
+                "MAMCRAWLER_FACTS_FILE": str(base / "facts.json"),
+                "MAMCRAWLER_TORRENT_DIR": str(base / "torrents"),
+                "MAMCRAWLER_HOLDING_DIR": str(base / "holding"),
+                "MAMCRAWLER_EVALUATOR": "reference",
+            }
+        )
+        services = build_services(settings)
+        services.keeper.load_initial()
+        world = Library(services, state, base, facts)
+        world.old_hash = old_hash  # type: ignore[attr-defined]
+        yield world
+        services.close()
+
+
+def wait_seeding(client: QbitClient, info_hash: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        client.sync()
+        states = {t.hash: t.state for t in client.torrent_facts()}
+        if states.get(info_hash) in SEEDING:
+            return
+        assert time.monotonic() < deadline, f"{info_hash[:8]} is {states.get(info_hash)}"
+        time.sleep(0.3)
+
+
+def test_superior_edition_replaces_the_inferior_which_keeps_seeding(
+    library: Library, leecher: tuple[Qbit, QbitClient], seeder: Qbit, books: dict[str, Book]
+) -> None:
+    _, client = leecher
+    library.offer("dune-128", books["dune"], title="Dune", kbps=128)
+    library.offer("emma-64", books["hyperion"], title="Emma", kbps=64)  # worse than the library's Emma
+    library.offer("emma-other-reader", books["solaris"], title="Emma", kbps=128, narrator="Other Reader")
+    planned = library.planned()
+    assert ("ReplaceEdition", "dune-128") in planned and ("AddTorrent", "dune-128") in planned
+    assert not any(rid.startswith("emma") for _, rid in planned)  # never a worse or duplicate-narrator edition
+    records = library.services.board.batch.records  # type: ignore[union-attr]
+    assert any(r.subject_id == "emma|author" and r.reason == "duplicate_not_superior" for r in records)
+
+    client.add_peers([books["dune"].info_hash], [seeder.peer])
+    wait_seeding(client, books["dune"].info_hash)
+    library.planned()  # the cycle that sees it finished runs §13 → §14 → §16
+
+    folder = library.base / "audiobooks" / "Dune"
+    assert sorted(p.name for p in folder.iterdir()) == [books["dune"].path.name]  # files swapped
+    held = list((library.base / "holding" / "li_dune").rglob("*.mp3"))
+    assert [p.name for p in held] == ["dune-old-edition.mp3"]  # the old files left the library, not the disk
+    assert ("item", "li_dune") in library.abs.scans
+    assert all(v not in (None, "", [], {}) for _, body in library.abs.patches for v in body["metadata"].values())
+    wait_seeding(client, library.old_hash)  # type: ignore[attr-defined]
+    done = library.services.state.get(f"processed:{books['dune'].info_hash}")
+    assert done == {"outcome": "replaced", "detail": "li_dune"}
+
+
+def test_a_finished_download_no_better_than_the_library_is_refused(
+    library: Library, leecher: tuple[Qbit, QbitClient], seeder: Qbit, books: dict[str, Book]
+) -> None:
+    _, client = leecher
+    library.offer("hyperion-96", books["hyperion"], title="Hyperion", kbps=96)
+    assert ("AddTorrent", "hyperion-96") in library.planned()  # not in the library yet: wanted
+    client.add_peers([books["hyperion"].info_hash], [seeder.peer])
+    wait_seeding(client, books["hyperion"].info_hash)
+    folder = library.base / "audiobooks" / "Hyperion"
+    folder.mkdir()
+    better = folder / "hyperion-best.mp3"
+    shutil.copy2(books["hyperion"].path, better)
+    library.abs.items["li_hyperion"] = abs_item("li_hyperion", folder, "Hyperion", "Test Reader", [better], 192)
+    library.planned()
+    assert sorted(p.name for p in folder.iterdir()) == ["hyperion-best.mp3"]  # untouched
+    done = library.services.state.get(f"processed:{books['hyperion'].info_hash}")
+    assert done is not None and done["outcome"] == "refused_not_better"
+    client.sync()
+    assert books["hyperion"].info_hash in {t.hash for t in client.torrent_facts()}  # nothing deleted
