@@ -17,6 +17,7 @@ from mamcrawler.app.api import ApiServer
 from mamcrawler.app.category_sync import SyncResult, completion_sync, remember, weekly_sync
 from mamcrawler.app.daemon import Daemon, JobSpec, single_instance
 from mamcrawler.app.logs import configure_logging
+from mamcrawler.app.metadata_jobs import MetadataRefresh, audnexus_lookups, items_for_job, verified_fields
 from mamcrawler.app.settings import load_settings
 from mamcrawler.app.wiring import Services, build_services
 from mamcrawler.errors import ConfigError, MamcrawlerError, PolicyError
@@ -66,6 +67,21 @@ def run_weekly_sync(services: Services) -> SyncResult | None:
     return result
 
 
+def run_metadata_job(services: Services, job: str) -> None:
+    """§2 (``new``), §3 (``weekly``) or §12 (``drift``) over the Audiobookshelf library."""
+    if services.library is None:
+        return
+    now = services.clock()
+    found = [item for lib in services.library.libraries() for item in services.library.items(lib.id).items]
+    provider, narrators = None, None
+    if services.audnexus is not None:
+        provider, narrators = audnexus_lookups(services.audnexus, {i.id: i.asin for i in found if i.asin})
+    chosen = verified_fields(items_for_job(job, [i.fact for i in found], services.state, now), services.state)
+    refreshed = MetadataRefresh(services.library, provider, narrators).run(chosen)
+    changed = sum(1 for r in refreshed if r.changes)
+    log.info("metadata %s: %d items looked at, %d updated", job, len(refreshed), changed)
+
+
 def _jobs(services: Services, *, dry_run: bool) -> list[JobSpec]:
     schedule = services.keeper.current.schedule if services.keeper.current else None
     assert schedule is not None
@@ -73,16 +89,24 @@ def _jobs(services: Services, *, dry_run: bool) -> list[JobSpec]:
 
     def cycle() -> None:
         run_cycle(services, dry_run=dry_run)
+        if not dry_run:
+            run_metadata_job(services, "new")  # §2: items that appeared since the last cycle
 
     def weekly() -> None:
         run_weekly_sync(services)
         run_cycle(services, dry_run=dry_run)
+        if not dry_run:
+            run_metadata_job(services, "weekly")  # §3
+
+    def drift() -> None:
+        if not dry_run:
+            run_metadata_job(services, "drift")  # §12
 
     return [
         JobSpec("monitor", "interval", {"minutes": schedule.monitor_minutes}, cycle),
         JobSpec("daily_tracker_check", "cron", {"hour": hour, "minute": minute}, cycle),
         JobSpec("weekly", "cron", {"day_of_week": schedule.weekly_day, "hour": hour, "minute": minute}, weekly),
-        JobSpec("monthly_drift", "interval", {"days": schedule.monthly_days}, cycle),
+        JobSpec("monthly_drift", "interval", {"days": schedule.monthly_days}, drift),
     ]
 
 

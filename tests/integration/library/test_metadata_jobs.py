@@ -19,7 +19,10 @@ from metadata_fake import MetadataState, metadata_fake
 
 from mamcrawler.adapters.audiobookshelf import AbsClient
 from mamcrawler.adapters.metadata import AudnexusClient
+from mamcrawler.app.cli_run import run_metadata_job
 from mamcrawler.app.metadata_jobs import MetadataRefresh, Refreshed, audnexus_lookups, items_for_job, verified_fields
+from mamcrawler.app.settings import Settings
+from mamcrawler.app.wiring import build_services
 from mamcrawler.store import Database, StateStore
 
 pytestmark = pytest.mark.integration
@@ -90,3 +93,24 @@ def test_new_and_weekly_item_selection(store: StateStore) -> None:
     assert len(items_for_job("drift", [fresh, old], store, NOW)) == 2
     with pytest.raises(ValueError):
         items_for_job("hourly", items, store, NOW)
+
+
+def test_the_daemons_drift_job_runs_over_the_wired_services(tmp_path: Path) -> None:
+    abs_state = AbsState()
+    abs_state.items["li_wind"]["media"]["metadata"]["narrators"] = ["Wrong Reader"]
+    with abs_fake(abs_state) as (abs_url, _), metadata_fake() as (meta_url, meta_state):
+        settings = Settings.model_validate(
+            {
+                "ABS_URL": abs_url,
+                "ABS_TOKEN": "abs-token",
+                "AUDNEXUS_URL": meta_url,
+                "MAMCRAWLER_DATABASE_URL": f"sqlite:///{tmp_path / 'store.sqlite'}",
+                "MAMCRAWLER_POLICIES": str(Path(__file__).resolve().parents[3] / "policies"),
+            }
+        )
+        services = build_services(settings)
+        run_metadata_job(services, "drift")
+        services.close()
+    wind = [body for item, body in abs_state.patches if item == "li_wind"]
+    assert wind and list(wind[0]["metadata"]["narrators"]) == ["Nick Podehl"]
+    assert all("authorization" not in r.headers for r in meta_state.log)  # the ABS token stays with ABS
