@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from mamcrawler.errors import MamcrawlerError, ServiceError
 from mamcrawler.facts import FactGap, FactSnapshot, PausedBy, Provenance, Source, TorrentState, Want, WantSource
-from mamcrawler.store import VIP_PENDING, StateStore
+from mamcrawler.store import BAD_RELEASES, VIP_PENDING, StateStore
 
 log = logging.getLogger("mamcrawler.sensors")
 
@@ -74,6 +74,9 @@ def gather(sensors: Sequence[Sensor], state: StateStore, now: datetime) -> FactS
         if "book_key" in item:
             wants.append(Want(book_key=item["book_key"], title=item["book_key"], source=WantSource.VIP_PENDING))
     fields["wants"] = (*fields.get("wants", ()), *wants)
+    bad = {str(item["key"]) for item in state.list_items(BAD_RELEASES)}
+    if bad and "releases" in fields:  # a release whose download failed §13: the next-best one is chosen
+        fields["releases"] = tuple(r for r in fields["releases"] if r.id not in bad)
     provenance.append(Provenance(source=Source.STORE, observed_at=now, origin="store"))
     return FactSnapshot(
         taken_at=now,

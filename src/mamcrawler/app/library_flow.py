@@ -26,16 +26,15 @@ from typing import Any, Protocol
 
 from mamcrawler.adapters.audio import NarratorGuess, check_integrity
 from mamcrawler.adapters.audio.integrity import AUDIO_SUFFIXES
-from mamcrawler.app.tracker_feed import BAD_RELEASES
 from mamcrawler.engine import Policy
 from mamcrawler.engine.canonical import Source, metadata_changes, resolve
 from mamcrawler.engine.ladder import ladder_key
 from mamcrawler.engine.selection import quality_part
 from mamcrawler.errors import ServiceError
 from mamcrawler.facts import FactSnapshot, LibraryItem, Release, Torrent, Want, WantSource
-from mamcrawler.store import WISHLIST, StateStore
+from mamcrawler.store import BAD_RELEASES, WISHLIST, StateStore
 
-__all__ = ["BAD_RELEASES", "LibraryService", "PostDownload", "Processed", "TorrentContent", "abs_metadata"]
+__all__ = ["LibraryService", "PostDownload", "Processed", "TorrentContent", "abs_metadata"]
 
 log = logging.getLogger("mamcrawler.library")
 

@@ -21,8 +21,6 @@ from mamcrawler.facts import Event, Release, ReleaseSource, RulesSnapshot, Sourc
 from mamcrawler.sensors import FunctionSensor, Sensor
 from mamcrawler.store import VIP_PENDING, StateStore
 
-BAD_RELEASES = "bad_releases"  # releases whose download failed the §13 integrity check
-
 __all__ = ["TrackerTorrentFiles", "tracker_sensors"]
 
 log = logging.getLogger("mamcrawler.tracker")
@@ -70,8 +68,7 @@ def _want_searches(
                 if release.id not in found or release.source is ReleaseSource.TRACKER:
                     found[release.id] = release  # the tracker's record knows more
         state.put(SEARCH_CURSOR, start + len(chosen), now=now)
-    bad = {str(item["key"]) for item in state.list_items(BAD_RELEASES)}  # failed §13: the next-best is chosen
-    return {"releases": tuple(found[k] for k in sorted(found) if k not in bad)}
+    return {"releases": tuple(found[k] for k in sorted(found))}
 
 
 def _daily_rules(mam: MamClient, state: StateStore, now: datetime) -> dict[str, Any]:

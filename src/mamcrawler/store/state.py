@@ -17,6 +17,7 @@ from mamcrawler.store.schema import ListEntry, StateEntry
 
 WISHLIST = "wishlist"
 VIP_PENDING = "vip_pending"
+BAD_RELEASES = "bad_releases"  # releases whose download failed the §13 integrity check
 
 
 class StateStore:

@@ -245,3 +245,26 @@ def test_a_finished_download_no_better_than_the_library_is_refused(
     assert done is not None and done["outcome"] == "refused_not_better"
     client.sync()
     assert books["hyperion"].info_hash in {t.hash for t in client.torrent_facts()}  # nothing deleted
+
+
+def test_a_download_failing_integrity_is_re_downloaded_from_the_next_best_release(
+    library: Library, leecher: tuple[Qbit, QbitClient], seeder: Qbit, books: dict[str, Book]
+) -> None:
+    _, client = leecher
+    library.offer("solaris-bad", books["solaris"], title="Solaris", kbps=128)
+    library.facts["releases"][-1]["duration_seconds"] *= 2  # the listing promises twice what decodes
+    (library.base / "facts.json").write_text(json.dumps(library.facts))
+    assert ("AddTorrent", "solaris-bad") in library.planned()
+    client.add_peers([books["solaris"].info_hash], [seeder.peer])
+    wait_seeding(client, books["solaris"].info_hash)
+    library.offer("solaris-next", books["solaris"], title="Solaris", kbps=96)
+    planned = library.planned()  # §13 fails on the finished download; the next cycle decides again
+    done = library.services.state.get(f"processed:{books['solaris'].info_hash}")
+    assert done == {"outcome": "integrity_failed", "detail": "duration_mismatch"}
+    assert [i["key"] for i in library.services.state.list_items("bad_releases")] == ["solaris-bad"]
+    wants = {w.book_key: w.source.value for w in library.services.state.wants()}
+    assert wants == {"solaris|author": "integrity_redownload"}
+    planned = library.planned()
+    assert ("AddTorrent", "solaris-bad") not in planned  # the bad release is never chosen again
+    snapshot = library.services.board.snapshot
+    assert snapshot is not None and "solaris-bad" not in {r.id for r in snapshot.releases}
