@@ -13,9 +13,11 @@ from pathlib import Path
 
 import click
 
+from mamcrawler.adapters.audio import NarratorDetector, match_narrator
 from mamcrawler.app.api import ApiServer
 from mamcrawler.app.category_sync import SyncResult, completion_sync, remember, weekly_sync
 from mamcrawler.app.daemon import Daemon, JobSpec, single_instance
+from mamcrawler.app.full_scan import FullScan
 from mamcrawler.app.logs import configure_logging
 from mamcrawler.app.metadata_jobs import MetadataRefresh, audnexus_lookups, items_for_job, verified_fields
 from mamcrawler.app.settings import load_settings
@@ -68,15 +70,34 @@ def run_weekly_sync(services: Services) -> SyncResult | None:
 
 
 def run_metadata_job(services: Services, job: str) -> None:
-    """§2 (``new``), §3 (``weekly``) or §12 (``drift``) over the Audiobookshelf library."""
+    """§2 (``new``: a full §14 scan when narrator detection is on, else a provider refresh),
+    §3 (``weekly``) or §12 (``drift``) over the Audiobookshelf library."""
     if services.library is None:
         return
     now = services.clock()
-    found = [item for lib in services.library.libraries() for item in services.library.items(lib.id).items]
+    found = {item.id: item for lib in services.library.libraries() for item in services.library.items(lib.id).items}
     provider, narrators = None, None
     if services.audnexus is not None:
-        provider, narrators = audnexus_lookups(services.audnexus, {i.id: i.asin for i in found if i.asin})
-    chosen = verified_fields(items_for_job(job, [i.fact for i in found], services.state, now), services.state)
+        provider, narrators = audnexus_lookups(services.audnexus, {i.id: i.asin for i in found.values() if i.asin})
+    facts = [i.fact for i in found.values()]
+    chosen = verified_fields(items_for_job(job, facts, services.state, now), services.state)
+    if job == "new" and services.settings.narrator_detection:
+        detector = NarratorDetector()
+        scanner = FullScan(
+            services.library,
+            services.state,
+            services.clock,
+            transcribe=lambda audio: detector.transcribe(audio, window_seconds=60),
+            pick_narrator=lambda transcript, names: match_narrator(transcript, names).name,
+            provider=provider,
+            narrators=narrators,
+        )
+        policy = services.keeper.refresh()
+        for item in chosen:
+            audio = [Path(f.path) for f in found[item.id].audio_files if Path(f.path).is_file()]
+            scanner.scan(policy, item, audio, facts)
+        log.info("full scan of %d new items", len(chosen))
+        return
     refreshed = MetadataRefresh(services.library, provider, narrators).run(chosen)
     changed = sum(1 for r in refreshed if r.changes)
     log.info("metadata %s: %d items looked at, %d updated", job, len(refreshed), changed)

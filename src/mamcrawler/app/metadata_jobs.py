@@ -20,7 +20,16 @@ from mamcrawler.errors import ServiceError
 from mamcrawler.facts import LibraryItem
 from mamcrawler.store import StateStore
 
-__all__ = ["MetadataRefresh", "Refreshed", "audnexus_lookups", "items_for_job", "verified_fields"]
+__all__ = [
+    "MetadataRefresh",
+    "Refreshed",
+    "apply_resolution",
+    "ask_soft",
+    "audnexus_lookups",
+    "current_fields",
+    "items_for_job",
+    "verified_fields",
+]
 
 log = logging.getLogger("mamcrawler.metadata")
 SEEN_KEY = "library_items_seen"
@@ -59,7 +68,7 @@ def items_for_job(job: str, items: Sequence[LibraryItem], state: StateStore, now
     raise ValueError(f"unknown metadata job {job!r}")
 
 
-def _current(item: LibraryItem) -> dict[str, Any]:
+def current_fields(item: LibraryItem) -> dict[str, Any]:
     return {
         "title": item.title,
         "authors": list(item.authors),
@@ -120,35 +129,46 @@ class MetadataRefresh:
         out = []
         for item in items:
             warnings: list[str] = []
-            provider = self._ask("provider", self.provider, item, warnings)
-            narrators = self._ask("narrator source", self.narrators, item, warnings)
-            verified = frozenset(item.verified_fields)
-            canonical = resolve(
-                {
-                    Source.PROVIDER: dict(provider or {}),
-                    Source.NARRATOR_SOURCE: {"narrators": list(narrators or ())},
-                    Source.LIBRARY: _current(item),
-                },
-                library_validated=verified,
-                narrator_heard=tuple(self.heard(item)),
-            )
-            changes = metadata_changes(_current(item), canonical.values, verified=verified)
-            if changes:
-                try:
-                    self.sink.update_metadata(item.id, abs_metadata(changes, canonical.values))
-                except ServiceError as err:
-                    warnings.append(f"library update failed: {err.code}")
-                    changes = {}
+            provider = ask_soft("provider", self.provider, item, warnings)
+            narrators = ask_soft("narrator source", self.narrators, item, warnings)
+            candidates = {
+                Source.PROVIDER: dict(provider or {}),
+                Source.NARRATOR_SOURCE: {"narrators": list(narrators or ())},
+            }
+            changes = apply_resolution(self.sink, item, candidates, tuple(self.heard(item)), warnings)
             out.append(Refreshed(item.id, changes, tuple(warnings)))
         return out
 
-    @staticmethod
-    def _ask(what: str, lookup: Callable[[LibraryItem], Any] | None, item: LibraryItem, warnings: list[str]) -> Any:
-        if lookup is None:
-            return None
+
+def ask_soft(what: str, lookup: Callable[[LibraryItem], Any] | None, item: LibraryItem, warnings: list[str]) -> Any:
+    """A source's answer, or ``None`` with a warning when it fails (retried next run)."""
+    if lookup is None:
+        return None
+    try:
+        return lookup(item)
+    except ServiceError as err:
+        warnings.append(f"{what} unavailable: {err.code}")
+        log.warning("%s unavailable (%s); nothing overwritten, retried next run", what, err.code)
+        return None
+
+
+def apply_resolution(
+    sink: MetadataSink,
+    item: LibraryItem,
+    candidates: Mapping[Source, Mapping[str, Any]],
+    heard: Sequence[str],
+    warnings: list[str],
+) -> dict[str, Any]:
+    """Resolve by §15 with the library's own values, send the real changes, return them."""
+    verified = frozenset(item.verified_fields)
+    canonical = resolve(
+        {**candidates, Source.LIBRARY: current_fields(item)}, library_validated=verified, narrator_heard=heard
+    )
+    changes = metadata_changes(current_fields(item), canonical.values, verified=verified)
+    if changes:
         try:
-            return lookup(item)
+            sink.update_metadata(item.id, abs_metadata(changes, canonical.values))
         except ServiceError as err:
-            warnings.append(f"{what} unavailable: {err.code}")
-            log.warning("%s unavailable (%s); nothing overwritten, retried next run", what, err.code)
-            return None
+            warnings.append(f"library update failed: {err.code}")
+            return {}
+    return changes
