@@ -1,6 +1,7 @@
 """One loopback fake for both metadata providers, a real HTTP server on 127.0.0.1:
 Goodreads book pages (``GET /book/show/<id>[.slug]`` → ``fixtures/goodreads/book_<id>.html``)
-and Audnexus books (``GET /books/<ASIN>`` → ``fixtures/audnexus/<ASIN>.json``); anything
+and Audnexus books (``GET /books/<ASIN>`` → ``fixtures/audnexus/<ASIN>.json``; ``GET /search?q=`` → result links
+for the fixture books holding every query word); anything
 else is a 404. Every request is logged with its headers and arrival time, so tests can
 measure the politeness spacing and prove no credential reached it. ``slug_redirect``
 answers an unslugged Goodreads id with a 301 to ``/book/show/<id>.Slug`` as the site does.
@@ -52,6 +53,8 @@ class _Handler(QuietHandler):
             return
         if state.mode == "down":
             self._send(503, b"<html><body>Service Unavailable</body></html>", "text/html")
+        elif parts.path == "/search":
+            self._search(dict(parse_qsl(parts.query)).get("q", ""))
         elif book := _BOOK.match(parts.path):
             self._goodreads(book[1], book[2])
         elif asin := _ASIN.match(parts.path):
@@ -68,6 +71,25 @@ class _Handler(QuietHandler):
         else:
             name = "changed_layout.html" if self.server.state.mode == "changed" else page.name
             self._send(200, (FIXTURES / "goodreads" / name).read_bytes(), "text/html; charset=utf-8")
+
+    def _search(self, query: str) -> None:
+        """Result links for the fixture books whose page title holds every query word."""
+        words = [w for w in re.findall(r"[a-z0-9]+", query.lower()) if len(w) > 2]
+        rows = []
+        for page in sorted((FIXTURES / "goodreads").glob("book_*.html")):
+            text = page.read_text(encoding="utf-8").lower()
+            if words and all(w in text for w in words):
+                book_id = page.stem.removeprefix("book_")
+                rows.append(
+                    f'<tr itemtype="http://schema.org/Book"><td><a class="bookTitle" '
+                    f'href="/book/show/{book_id}.Slug?from_search=true"><span>{book_id}</span></a></td></tr>'
+                )
+        body = (
+            f'<html><body><table class="tableList">{"".join(rows)}</table></body></html>'
+            if rows
+            else '<html><body><h3 class="searchSubNavContainer">No results.</h3></body></html>'
+        )
+        self._send(200, body.encode(), "text/html; charset=utf-8")
 
     def _audnexus(self, asin: str) -> None:
         answer = FIXTURES / "audnexus" / f"{asin}.json"

@@ -19,7 +19,13 @@ from mamcrawler.app.category_sync import SyncResult, completion_sync, remember, 
 from mamcrawler.app.daemon import Daemon, JobSpec, single_instance
 from mamcrawler.app.full_scan import FullScan
 from mamcrawler.app.logs import configure_logging
-from mamcrawler.app.metadata_jobs import MetadataRefresh, audnexus_lookups, items_for_job, verified_fields
+from mamcrawler.app.metadata_jobs import (
+    MetadataRefresh,
+    audnexus_lookups,
+    goodreads_provider,
+    items_for_job,
+    verified_fields,
+)
 from mamcrawler.app.settings import load_settings
 from mamcrawler.app.wiring import Services, build_services
 from mamcrawler.errors import ConfigError, MamcrawlerError, PolicyError
@@ -79,6 +85,8 @@ def run_metadata_job(services: Services, job: str) -> None:
     provider, narrators = None, None
     if services.audnexus is not None:
         provider, narrators = audnexus_lookups(services.audnexus, {i.id: i.asin for i in found.values() if i.asin})
+    if services.goodreads is not None:
+        provider = goodreads_provider(services.goodreads, provider)
     facts = [i.fact for i in found.values()]
     chosen = verified_fields(items_for_job(job, facts, services.state, now), services.state)
     if job == "new" and services.settings.narrator_detection:

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from mamcrawler.adapters.metadata import AudnexusClient
+from mamcrawler.adapters.metadata import AudnexusClient, GoodreadsClient
 from mamcrawler.app.library_flow import abs_metadata
 from mamcrawler.engine.canonical import Source, metadata_changes, resolve
+from mamcrawler.engine.completion import normalise
 from mamcrawler.errors import ServiceError
 from mamcrawler.facts import LibraryItem
 from mamcrawler.store import StateStore
@@ -27,6 +28,7 @@ __all__ = [
     "ask_soft",
     "audnexus_lookups",
     "current_fields",
+    "goodreads_provider",
     "items_for_job",
     "verified_fields",
 ]
@@ -112,6 +114,29 @@ def audnexus_lookups(client: AudnexusClient, asins: Mapping[str, str]) -> tuple[
         return client.book(asin).narrators if asin else None
 
     return provider, narrators
+
+
+def goodreads_provider(client: GoodreadsClient, fallback: ProviderLookup | None = None) -> ProviderLookup:
+    """The metadata provider (§15 step 2): Goodreads by title + first author, its first
+    result whose title matches; the Audible-style source when Goodreads has nothing."""
+
+    def lookup(item: LibraryItem) -> Mapping[str, Any] | None:
+        query = " ".join([item.title, *item.authors[:1]])
+        for book_id in client.search(query)[:3]:
+            book = client.book(book_id)
+            if normalise(book.title) == normalise(item.title) or normalise(item.title) in normalise(book.title):
+                return {
+                    "title": book.title,
+                    "authors": list(book.authors),
+                    "series": book.series,
+                    "series_number": book.series_position,
+                    "description": book.description,
+                    "cover": book.cover_url,
+                    "published": book.published_year,
+                }
+        return fallback(item) if fallback is not None else None
+
+    return lookup
 
 
 class MetadataRefresh:

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     abs_url: str | None = Field(None, alias="ABS_URL")
     abs_token: SecretStr | None = Field(None, alias="ABS_TOKEN")
     abs_proxy: str | None = Field(None, alias="ABS_PROXY")
+    goodreads_url: str | None = Field(
+        "https://www.goodreads.com", alias="GOODREADS_URL", description="Book metadata provider; empty: off."
+    )
     audnexus_url: str | None = Field(
         "https://api.audnex.us", alias="AUDNEXUS_URL", description="Narrator / Audible metadata source; empty: off."
     )

@@ -21,7 +21,7 @@ from mamcrawler.actuators.reconcile import Settled, reconcile
 from mamcrawler.adapters.audio import NarratorDetector, NarratorGuess
 from mamcrawler.adapters.audiobookshelf import AbsClient
 from mamcrawler.adapters.mam import MamClient
-from mamcrawler.adapters.metadata import AudnexusClient
+from mamcrawler.adapters.metadata import AudnexusClient, GoodreadsClient
 from mamcrawler.adapters.prowlarr import ProwlarrClient
 from mamcrawler.adapters.qbittorrent import QbitClient
 from mamcrawler.app.cycle import Cycle
@@ -71,6 +71,7 @@ class Services:
     library: AbsClient | None = None
     post_download: PostDownload | None = None
     audnexus: AudnexusClient | None = None
+    goodreads: GoodreadsClient | None = None
 
     def reconcile(self) -> list[Settled]:
         return reconcile(self.journal, torrents=self.qbit, store=self.tracker, clock=self.clock)
@@ -78,7 +79,7 @@ class Services:
     def close(self) -> None:
         if self.qbit is not None:
             self.qbit.close()
-        for client in (self.tracker, self.prowlarr, self.library, self.audnexus):
+        for client in (self.tracker, self.prowlarr, self.library, self.audnexus, self.goodreads):
             if client is not None:
                 client.close()
         self.db.dispose()
@@ -185,4 +186,5 @@ def build_services(
         library=library,
         post_download=post_download,
         audnexus=AudnexusClient(settings.audnexus_url) if settings.audnexus_url and library else None,
+        goodreads=GoodreadsClient(settings.goodreads_url) if settings.goodreads_url and library else None,
     )

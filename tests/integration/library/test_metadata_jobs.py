@@ -18,9 +18,16 @@ from abs_fake import AbsState, abs_fake
 from metadata_fake import MetadataState, metadata_fake
 
 from mamcrawler.adapters.audiobookshelf import AbsClient
-from mamcrawler.adapters.metadata import AudnexusClient
+from mamcrawler.adapters.metadata import AudnexusClient, GoodreadsClient
 from mamcrawler.app.cli_run import run_metadata_job
-from mamcrawler.app.metadata_jobs import MetadataRefresh, Refreshed, audnexus_lookups, items_for_job, verified_fields
+from mamcrawler.app.metadata_jobs import (
+    MetadataRefresh,
+    Refreshed,
+    audnexus_lookups,
+    goodreads_provider,
+    items_for_job,
+    verified_fields,
+)
 from mamcrawler.app.settings import Settings
 from mamcrawler.app.wiring import build_services
 from mamcrawler.store import Database, StateStore
@@ -104,6 +111,7 @@ def test_the_daemons_drift_job_runs_over_the_wired_services(tmp_path: Path) -> N
                 "ABS_URL": abs_url,
                 "ABS_TOKEN": "abs-token",
                 "AUDNEXUS_URL": meta_url,
+                "GOODREADS_URL": meta_url,
                 "MAMCRAWLER_DATABASE_URL": f"sqlite:///{tmp_path / 'store.sqlite'}",
                 "MAMCRAWLER_POLICIES": str(Path(__file__).resolve().parents[3] / "policies"),
             }
@@ -113,4 +121,24 @@ def test_the_daemons_drift_job_runs_over_the_wired_services(tmp_path: Path) -> N
         services.close()
     wind = [body for item, body in abs_state.patches if item == "li_wind"]
     assert wind and list(wind[0]["metadata"]["narrators"]) == ["Nick Podehl"]
+    assert any(r.path == "/search" for r in meta_state.log)  # Goodreads was the provider
     assert all("authorization" not in r.headers for r in meta_state.log)  # the ABS token stays with ABS
+
+
+def test_goodreads_is_the_provider_and_a_changed_layout_overwrites_nothing(store: StateStore) -> None:
+    for mode in ("ok", "changed"):
+        abs_state = AbsState()
+        abs_state.items["li_wind"]["media"]["metadata"]["description"] = None
+        with abs_fake(abs_state) as (abs_url, _), metadata_fake(MetadataState(mode=mode)) as (meta_url, meta_state):
+            library = AbsClient(abs_url, "abs-token")
+            goodreads = GoodreadsClient(meta_url, min_spacing_s=0.0)
+            items = [i.fact for i in library.items("lib_books").items if i.id == "li_wind"]
+            results = MetadataRefresh(library, goodreads_provider(goodreads), None).run(items)
+            goodreads.close()
+            library.close()
+        if mode == "ok":
+            sent = abs_state.patches[0][1]["metadata"]
+            assert sent["description"].startswith("Told in Kvothe's own voice, this is the tale")
+            assert [r.path for r in meta_state.log][:2] == ["/search", "/book/show/186074"]
+        else:
+            assert abs_state.patches == [] and any("layout_changed" in w for w in results[0].warnings)

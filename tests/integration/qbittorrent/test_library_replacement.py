@@ -170,6 +170,8 @@ def library(tmp_path: Path, leecher: tuple[Qbit, QbitClient], books: dict[str, B
                 "QBIT_PASSWORD": qb.password,
                 "ABS_URL": abs_url,
                 "ABS_TOKEN": "abs-token",
+                "AUDNEXUS_URL": "",  # no metadata provider in this test (and never the internet)
+                "GOODREADS_URL": "",
                 "MAMCRAWLER_DATABASE_URL": f"sqlite:///{base / 'store.sqlite'}",
                 "MAMCRAWLER_POLICIES": str(policies),
                 "MAMCRAWLER_JOURNAL": str(base / "decisions.jsonl"),

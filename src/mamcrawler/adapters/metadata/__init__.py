@@ -7,6 +7,7 @@ from mamcrawler.adapters.metadata.goodreads import (
     BookMetadata,
     GoodreadsClient,
     parse_book_page,
+    parse_search_page,
     parse_series,
 )
 
@@ -19,5 +20,6 @@ __all__ = [
     "NarratorMetadata",
     "parse_book",
     "parse_book_page",
+    "parse_search_page",
     "parse_series",
 ]

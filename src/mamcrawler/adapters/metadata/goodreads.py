@@ -28,7 +28,7 @@ from parsel import Selector
 from mamcrawler.adapters.metadata.session import SessionOwner, cookieless_client
 from mamcrawler.errors import ServiceError, ServiceProtocolError, ServiceThrottled, ServiceUnavailable
 
-__all__ = ["GOODREADS_URL", "BookMetadata", "GoodreadsClient", "parse_book_page", "parse_series"]
+__all__ = ["GOODREADS_URL", "BookMetadata", "GoodreadsClient", "parse_book_page", "parse_search_page", "parse_series"]
 
 SERVICE = "goodreads"
 GOODREADS_URL = "https://www.goodreads.com"
@@ -146,6 +146,11 @@ class GoodreadsClient(SessionOwner):
             raise ServiceProtocolError(SERVICE, "redirected", f"book {text} redirects more than once")
         return parse_book_page(response.text, str(response.url))
 
+    def search(self, query: str) -> tuple[str, ...]:
+        """Book ids of ``GET /search?q=…`` in the order the site ranks them (none: empty)."""
+        response = self._get(f"/search?q={quote(query.strip())}")
+        return parse_search_page(response.text)
+
     def _get(self, path: str) -> httpx.Response:
         with self._lock:
             if self._last is not None:
@@ -161,6 +166,20 @@ class GoodreadsClient(SessionOwner):
                 raise ServiceUnavailable(SERVICE, "unreachable", type(err).__name__) from err
         _check(response)
         return response
+
+
+_RESULT = re.compile(r"/book/show/(\d+)")
+
+
+def parse_search_page(html: str) -> tuple[str, ...]:
+    """The result links of a search page (``a.bookTitle``); a page without the results
+    table and without a "no results" notice means the layout changed."""
+    doc = Selector(text=html)
+    links = doc.css("a.bookTitle::attr(href)").getall()
+    if not links and not doc.css("table.tableList, .searchSubNavContainer, h3.searchSubNavContainer"):
+        raise ServiceProtocolError(SERVICE, "layout_changed", "the search page has neither results nor a notice")
+    ids = [m.group(1) for link in links if (m := _RESULT.search(link))]
+    return tuple(dict.fromkeys(ids))
 
 
 def _check(response: httpx.Response) -> None:
