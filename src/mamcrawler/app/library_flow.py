@@ -34,9 +34,10 @@ from mamcrawler.errors import ServiceError
 from mamcrawler.facts import FactSnapshot, LibraryItem, Release, Torrent, Want, WantSource
 from mamcrawler.store import BAD_RELEASES, WISHLIST, StateStore
 
-__all__ = ["LibraryService", "PostDownload", "Processed", "TorrentContent", "abs_metadata"]
+__all__ = ["PROCESSED", "LibraryService", "PostDownload", "Processed", "TorrentContent", "abs_metadata"]
 
 log = logging.getLogger("mamcrawler.library")
+PROCESSED = "post_download_done"  # torrents the flow has finished with, once each
 
 
 class TorrentContent(Protocol):
@@ -76,16 +77,17 @@ class PostDownload:
         releases = {r.id: r for r in snapshot.releases}
         library = {i.book_key: i for i in snapshot.library}
         done = []
+        seen = {str(entry["key"]) for entry in self.state.list_items(PROCESSED)}  # one read per run
         for torrent in snapshot.torrents:
-            key = f"processed:{torrent.hash}"
-            if not torrent.added_by_mamcrawler or torrent.progress < 1.0 or self.state.get(key):
+            if not torrent.added_by_mamcrawler or torrent.progress < 1.0 or torrent.hash in seen:
                 continue
             try:
                 result = self._process(policy, torrent, releases.get(torrent.release_id or ""), library)
             except ServiceError as err:
                 log.warning("post-download of %s postponed: %s", torrent.name, err.code)
                 continue  # tried again next cycle
-            self.state.put(key, {"outcome": result.outcome, "detail": result.detail}, now=self.clock())
+            body = {"outcome": result.outcome, "detail": result.detail}
+            self.state.add_to_list(PROCESSED, torrent.hash, body, now=self.clock())
             log.info("post-download %s: %s %s", torrent.name, result.outcome, result.detail)
             done.append(result)
         return done

@@ -33,6 +33,7 @@ from abs_fake import AbsState, abs_fake
 from mamcrawler.adapters.audio import decoded_seconds
 from mamcrawler.adapters.qbittorrent import QbitClient
 from mamcrawler.app.cli_run import run_cycle
+from mamcrawler.app.library_flow import PROCESSED
 from mamcrawler.app.settings import Settings
 from mamcrawler.app.wiring import Services, build_services
 from mamcrawler.facts import TorrentState
@@ -189,6 +190,10 @@ def library(tmp_path: Path, leecher: tuple[Qbit, QbitClient], books: dict[str, B
         services.close()
 
 
+def processed(library: Library, info_hash: str) -> dict[str, Any] | None:
+    return next((e for e in library.services.state.list_items(PROCESSED) if e["key"] == info_hash), None)
+
+
 def wait_seeding(client: QbitClient, info_hash: str, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while True:
@@ -224,8 +229,8 @@ def test_superior_edition_replaces_the_inferior_which_keeps_seeding(
     assert ("item", "li_dune") in library.abs.scans
     assert all(v not in (None, "", [], {}) for _, body in library.abs.patches for v in body["metadata"].values())
     wait_seeding(client, library.old_hash)  # type: ignore[attr-defined]
-    done = library.services.state.get(f"processed:{books['dune'].info_hash}")
-    assert done == {"outcome": "replaced", "detail": "li_dune"}
+    done = processed(library, books["dune"].info_hash)
+    assert done is not None and (done["outcome"], done["detail"]) == ("replaced", "li_dune")
 
 
 def test_a_finished_download_no_better_than_the_library_is_refused(
@@ -243,7 +248,7 @@ def test_a_finished_download_no_better_than_the_library_is_refused(
     library.abs.items["li_hyperion"] = abs_item("li_hyperion", folder, "Hyperion", "Test Reader", [better], 192)
     library.planned()
     assert sorted(p.name for p in folder.iterdir()) == ["hyperion-best.mp3"]  # untouched
-    done = library.services.state.get(f"processed:{books['hyperion'].info_hash}")
+    done = processed(library, books["hyperion"].info_hash)
     assert done is not None and done["outcome"] == "refused_not_better"
     client.sync()
     assert books["hyperion"].info_hash in {t.hash for t in client.torrent_facts()}  # nothing deleted
@@ -261,8 +266,8 @@ def test_a_download_failing_integrity_is_re_downloaded_from_the_next_best_releas
     wait_seeding(client, books["solaris"].info_hash)
     library.offer("solaris-next", books["solaris"], title="Solaris", kbps=96)
     planned = library.planned()  # §13 fails on the finished download; the next cycle decides again
-    done = library.services.state.get(f"processed:{books['solaris'].info_hash}")
-    assert done == {"outcome": "integrity_failed", "detail": "duration_mismatch"}
+    done = processed(library, books["solaris"].info_hash)
+    assert done is not None and (done["outcome"], done["detail"]) == ("integrity_failed", "duration_mismatch")
     assert [i["key"] for i in library.services.state.list_items("bad_releases")] == ["solaris-bad"]
     wants = {w.book_key: w.source.value for w in library.services.state.wants()}
     assert wants == {"solaris|author": "integrity_redownload"}
