@@ -87,6 +87,7 @@ class AbsState:
         media["audioFiles"] = audio
         media["duration"] = round(sum(f["duration"] for f in audio), 3)
         media["size"] = sum(f["metadata"]["size"] for f in audio)
+        item["updatedAt"] = int(item.get("updatedAt") or 0) + 1
         self.changed.add(item_id)
 
     def listed(self, library_id: str) -> list[Any]:
@@ -216,6 +217,8 @@ class _Handler(QuietHandler):
             elif key == "series":
                 value = [{"id": f"ser_{s['name'].lower().replace(' ', '')[:10]}", "sequence": None, **s} for s in value]
             meta[key] = value
+        if meta != before:
+            item["updatedAt"] = int(item.get("updatedAt") or 0) + 1  # ABS bumps it on every change
         return meta != before
 
     def _json(self, payload: Any) -> None:

@@ -107,6 +107,18 @@ def test_a_minified_listing_is_completed_item_by_item(abs_client: AbsClient, fak
     assert full == minified
 
 
+def test_a_second_listing_rereads_only_items_that_changed(abs_client: AbsClient, fake: tuple[str, AbsState]) -> None:
+    _, state = fake
+    abs_client.items("lib_books")
+    first = len(state.log)
+    abs_client.update_metadata("li_fear", {"description": "Day two."})  # bumps its updatedAt
+    again = abs_client.items("lib_books")
+    details = [r.path for r in state.log[first:] if r.path.startswith("/api/items/") and r.method == "GET"]
+    assert details == ["/api/items/li_fear"]  # the others were unchanged: no detail request
+    fear = next(i for i in again.items if i.id == "li_fear")
+    assert fear.fact.title == "The Wise Man's Fear" and len(again.items) == 5
+
+
 def test_malformed_items_are_skipped_with_reasons(abs_client: AbsClient, fake: tuple[str, AbsState]) -> None:
     _, state = fake
     state.malformed = True

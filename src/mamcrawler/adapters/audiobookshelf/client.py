@@ -5,8 +5,8 @@ The only credential is ``Authorization: Bearer <token>``. The session never foll
 redirects and keeps no cookies (ABS sets a session cookie; it is refused, so no request
 ever carries a ``Cookie`` header). A library listing may come minified (``authorName``,
 ``numAudioFiles``…, as ABS 2.x serves it); such items are then read one by one from
-``GET /api/items/:id?expanded=1``. Malformed items are skipped with a reason, never
-guessed. Errors are translated at the edge: 401/403 → ``ServiceAuthError``, 404 →
+``GET /api/items/:id?expanded=1`` — later listings only when an item's ``updatedAt``
+moved. Malformed items are skipped with a reason, never guessed. Errors are translated at the edge: 401/403 → ``ServiceAuthError``, 404 →
 ``ServiceError`` ``not_found``, 429 → ``ServiceThrottled``, timeouts, refused connections
 and 5xx → ``ServiceUnavailable``, redirects, non-JSON and wrong shapes →
 ``ServiceProtocolError``. Imports httpx, ``facts``, ``errors`` and ``adapters.audiobookshelf``."""
@@ -74,6 +74,8 @@ class AbsClient:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
         self._page_size = page_size
+        # item id → (updatedAt, parsed item): a listing re-reads only items that changed
+        self._details: dict[str, tuple[Any, AbsItem]] = {}
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
             proxy=proxy,
@@ -163,6 +165,11 @@ class AbsClient:
         if item_id in seen:
             return
         seen.add(item_id)
+        version = raw.get("updatedAt")
+        cached = self._details.get(item_id)
+        if cached is not None and version is not None and cached[0] == version:
+            good.append(cached[1])  # unchanged since the last listing: no detail request
+            return
         if not is_expanded(raw):
             try:
                 raw = self._item_json(item_id)
@@ -172,9 +179,13 @@ class AbsClient:
                 skipped.append(f"{item_id}: gone before it could be read")
                 return
         try:
-            good.append(parse_item(raw))
+            item = parse_item(raw)
         except Malformed as err:
             skipped.append(f"{item_id}: {err}")
+            return
+        good.append(item)
+        if version is not None:
+            self._details[item_id] = (version, item)
 
     def _item_json(self, item_id: str) -> Any:
         return self._json("GET", f"/api/items/{_segment(item_id)}", params={"expanded": 1})
