@@ -6,10 +6,10 @@ redirects and keeps no cookies (ABS sets a session cookie; it is refused, so no 
 ever carries a ``Cookie`` header). A library listing may come minified (``authorName``,
 ``numAudioFiles``…, as ABS 2.x serves it); such items are then read one by one from
 ``GET /api/items/:id?expanded=1`` — later listings only when an item's ``updatedAt``
-moved. Malformed items are skipped with a reason, never guessed. Errors are translated at the edge: 401/403 → ``ServiceAuthError``, 404 →
-``ServiceError`` ``not_found``, 429 → ``ServiceThrottled``, timeouts, refused connections
-and 5xx → ``ServiceUnavailable``, redirects, non-JSON and wrong shapes →
-``ServiceProtocolError``. Imports httpx, ``facts``, ``errors`` and ``adapters.audiobookshelf``."""
+moved. Malformed items are skipped with a reason, never guessed. Errors are translated at
+the edge: 401/403 → ``ServiceAuthError``, 404 → ``ServiceError`` ``not_found``, 429 →
+``ServiceThrottled``, timeouts, refused connections and 5xx → ``ServiceUnavailable``,
+redirects, non-JSON and wrong shapes → ``ServiceProtocolError``. Imports httpx, ``facts``, ``errors`` and ``adapters.audiobookshelf``."""
 
 from __future__ import annotations
 
