@@ -9,7 +9,8 @@ ever carries a ``Cookie`` header). A library listing may come minified (``author
 moved. Malformed items are skipped with a reason, never guessed. Errors are translated at
 the edge: 401/403 → ``ServiceAuthError``, 404 → ``ServiceError`` ``not_found``, 429 →
 ``ServiceThrottled``, timeouts, refused connections and 5xx → ``ServiceUnavailable``,
-redirects, non-JSON and wrong shapes → ``ServiceProtocolError``. Imports httpx, ``facts``, ``errors`` and ``adapters.audiobookshelf``."""
+redirects, non-JSON and wrong shapes → ``ServiceProtocolError``.
+Imports httpx, ``facts``, ``errors`` and ``adapters.audiobookshelf``."""
 
 from __future__ import annotations
 
