@@ -21,7 +21,6 @@ Needs qbittorrent-nox (``scripts/setup.sh`` installs it)."""
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import socket
 import statistics
@@ -42,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
 
 from qbit_env import Qbit, qbittorrent  # noqa: E402
+from tcp_proxy import TcpProxy  # noqa: E402
 
 from mamcrawler.adapters.qbittorrent import QbitClient  # noqa: E402
 from mamcrawler.app.settings import Settings  # noqa: E402
@@ -50,51 +50,20 @@ from mamcrawler.app.wiring import Services, build_services  # noqa: E402
 QBIT_MANAGE_ENV = ROOT / ".cache" / "bench" / "qbit_manage"
 
 
-class CountingProxy:
-    """A TCP proxy that counts the bytes qBittorrent sends back."""
+class CountingProxy(TcpProxy):
+    """Counts the bytes qBittorrent sends back."""
 
     def __init__(self, upstream_port: int) -> None:
-        self.upstream_port = upstream_port
         self.received = 0
         self._lock = threading.Lock()
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self._stop = threading.Event()
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__(upstream_port)
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def _accept(self) -> None:
-        self.listener.settimeout(0.2)
-        while not self._stop.is_set():
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                continue
-            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
-            threading.Thread(target=self._pipe, args=(client, upstream, False), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(upstream, client, True), daemon=True).start()
-
-    def _pipe(self, src: socket.socket, dst: socket.socket, count: bool) -> None:
-        try:
-            while chunk := src.recv(65536):
-                if count:
-                    with self._lock:
-                        self.received += len(chunk)
-                dst.sendall(chunk)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                with contextlib.suppress(OSError):
-                    s.shutdown(socket.SHUT_RDWR)
-                s.close()
-
-    def close(self) -> None:
-        self._stop.set()
-        self.listener.close()
+    def relay(self, src: socket.socket, dst: socket.socket, outbound: bool) -> None:
+        while chunk := src.recv(65536):
+            if not outbound:
+                with self._lock:
+                    self.received += len(chunk)
+            dst.sendall(chunk)
 
 
 class FullInfoClient(QbitClient):

@@ -6,7 +6,6 @@ it did not — and the torrent exists exactly once."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from qbit_env import Qbit, qbittorrent
+from tcp_proxy import TcpProxy
 
 from conftest import Book
 from mamcrawler.adapters.qbittorrent import QbitClient
@@ -32,78 +32,44 @@ ROOT = Path(__file__).resolve().parents[3]
 MAMCRAWLER = Path(sys.executable).parent / "mamcrawler"
 
 
-class HoldingProxy:
-    """TCP proxy to qBittorrent that holds any ``POST /api/v2/torrents/add`` until released:
-    then it forwards it (``deliver``) or drops it."""
+class HoldingProxy(TcpProxy):
+    """Holds any ``POST /api/v2/torrents/add`` until released: then forwards it (``deliver``)
+    or drops it."""
 
     def __init__(self, upstream_port: int, *, deliver: bool) -> None:
-        self.upstream_port, self.deliver = upstream_port, deliver
-        self.listener = socket.socket()
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen()
-        self.port = self.listener.getsockname()[1]
+        self.deliver = deliver
         self.add_seen = threading.Event()
         self.release = threading.Event()
-        self.stop = threading.Event()
-        self.threads: list[threading.Thread] = []
-        self._spawn(self._accept)
+        super().__init__(upstream_port)
 
-    def _spawn(self, target, *args) -> None:  # type: ignore[no-untyped-def]
-        thread = threading.Thread(target=target, args=args, daemon=True)
-        thread.start()
-        self.threads.append(thread)
-
-    def _accept(self) -> None:
-        self.listener.settimeout(0.2)
-        while not self.stop.is_set():
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                continue
-            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
-            self._spawn(self._pipe, client, upstream, True)
-            self._spawn(self._pipe, upstream, client, False)
-
-    def _pipe(self, src: socket.socket, dst: socket.socket, outbound: bool) -> None:
+    def relay(self, src: socket.socket, dst: socket.socket, outbound: bool) -> None:
         src.settimeout(0.2)
         buffered = b""
-        try:
-            while not self.stop.is_set():
-                try:
-                    chunk = src.recv(65536)
-                except TimeoutError:
+        while not self.stop.is_set():
+            try:
+                chunk = src.recv(65536)
+            except TimeoutError:
+                continue
+            if not chunk:
+                break
+            if outbound and (b"POST /api/v2/torrents/add" in chunk or buffered):
+                buffered += chunk
+                self.add_seen.set()
+                if not self.release.wait(0.05):
                     continue
-                if not chunk:
-                    break
-                if outbound and (b"POST /api/v2/torrents/add" in chunk or buffered):
-                    buffered += chunk
-                    self.add_seen.set()
-                    if not self.release.wait(0.05):
-                        continue
-                    chunk, buffered = buffered, b""
-                    if not self.deliver:
-                        break
-                dst.sendall(chunk)
-            if outbound and buffered:
-                self.release.wait(30)
-                if self.deliver:
-                    dst.sendall(buffered)
-                    time.sleep(1.0)  # let qBittorrent process the add before we hang up
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                with contextlib.suppress(OSError):
-                    s.shutdown(socket.SHUT_RDWR)
-                s.close()
+                chunk, buffered = buffered, b""
+                if not self.deliver:
+                    return
+            dst.sendall(chunk)
+        if outbound and buffered:
+            self.release.wait(30)
+            if self.deliver:
+                dst.sendall(buffered)
+                time.sleep(1.0)  # let qBittorrent process the add before we hang up
 
     def close(self) -> None:
         self.release.set()
-        self.stop.set()
-        self.listener.close()
-        for thread in self.threads:
-            thread.join(timeout=5)
+        super().close()
 
 
 def environment(base: Path, qbit_url: str, book: Book) -> dict[str, str]:
