@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fakes"))
-from prowlarr_fake import ProwlarrState, prowlarr_fake
+from prowlarr_fake import prowlarr_fake
 from tracker_fake import TrackerState, tracker_fake
 
 from mamcrawler.adapters.mam import (
@@ -315,10 +315,6 @@ def test_prowlarr_search_keeps_unknowns_and_never_sees_the_tracker_cookie(fake: 
     assert all(r["headers"].get("x-api-key") for r in pstate.requests)
 
 
-def test_prowlarr_state_default_is_isolated() -> None:
-    assert ProwlarrState().results is not ProwlarrState().results
-
-
 def test_a_wedge_purchase_without_a_wedge_is_refused_before_it_costs_points(fake: tuple[str, TrackerState]) -> None:
     url, state = fake
     state.account["wedges"] = "0"  # the decision saw a wedge; it was spent since
@@ -328,3 +324,16 @@ def test_a_wedge_purchase_without_a_wedge_is_refused_before_it_costs_points(fake
     mam.close()
     assert caught.value.code == "no_wedge_left"
     assert state.purchases == [] and not any(q.path.startswith("/json/bonusBuy.php") for q in state.log)
+
+
+def test_a_purchase_whose_answer_never_arrives_is_unavailable_and_visible_in_history(
+    fake: tuple[str, TrackerState],
+) -> None:
+    url, state = fake
+    state.hostile["/json/bonusBuy.php"] = "drop"  # made on the site, the connection then dies
+    mam = client(url)
+    with pytest.raises(ServiceUnavailable):
+        mam.buy_upload_credit(50)
+    assert mam.purchase_seen("upload", "50") is True  # what reconciliation reads: never buy again
+    mam.close()
+    assert [p["type"] for p in state.purchases] == ["upload"]
