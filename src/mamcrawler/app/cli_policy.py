@@ -14,8 +14,7 @@ from typing import Any
 import click
 
 from mamcrawler.engine import Policy, load_policy_with_issues
-from mamcrawler.engine.durable import DurableEvaluator
-from mamcrawler.engine.evaluators import REFERENCE, Evaluator
+from mamcrawler.engine.evaluators import evaluator_named
 from mamcrawler.engine.policy_tests import DEFAULT_MIN_COVERAGE, PolicyTestReport, run_policy_tests
 from mamcrawler.engine.schema import policy_schema_text
 from mamcrawler.errors import Issue
@@ -80,8 +79,7 @@ def check(directory: Path, fmt: str) -> None:
 def test_command(directory: Path, fmt: str, min_coverage: float, evaluator_name: str) -> None:
     """Run the YAML cases in DIRECTORY/tests: given facts → expected decisions, and rule coverage."""
     compiled = _checked(directory, fmt)
-    evaluator: Evaluator = REFERENCE if evaluator_name == "reference" else DurableEvaluator()
-    report = run_policy_tests(directory, compiled, evaluator=evaluator)
+    report = run_policy_tests(directory, compiled, evaluator=evaluator_named(evaluator_name))
     failures = report.failures(min_coverage / 100)
     if fmt == "json":
         click.echo(json.dumps(_report_dict(report, failures), indent=2))

@@ -28,7 +28,7 @@ from mamcrawler.actuators.sim_scenario import format_duration
 from mamcrawler.actuators.simulate import SimulationResult
 from mamcrawler.actuators.simulate import simulate as run_simulation
 from mamcrawler.app.scenario import load_scenario
-from mamcrawler.engine import REFERENCE, DecisionRecord, Evaluator, load_policy, read_journal
+from mamcrawler.engine import DecisionRecord, load_policy, read_journal
 from mamcrawler.engine.actions import (
     Action,
     AddTorrent,
@@ -41,6 +41,7 @@ from mamcrawler.engine.actions import (
     ResumeTorrent,
     SetSeedingAllocation,
 )
+from mamcrawler.engine.evaluators import evaluator_named
 from mamcrawler.errors import LocatedErrors
 
 SHOWN = ("planned", "blocked", "guarded", "capped", "skipped")
@@ -49,16 +50,6 @@ STYLE = {"planned": "green", "blocked": "red", "guarded": "yellow", "capped": "m
 
 def _console() -> Console:
     return Console(width=max(100, shutil.get_terminal_size((160, 40)).columns), highlight=False)
-
-
-def _evaluator(name: str) -> Evaluator:
-    if name == "reference":
-        return REFERENCE
-    try:  # written by another engineer; imported only when asked for
-        from mamcrawler.engine.durable import DurableEvaluator
-    except ImportError as err:
-        raise click.ClickException(f"the durable evaluator is not available: {err}") from None
-    return DurableEvaluator()
 
 
 def _fail_located(err: LocatedErrors, what: str) -> None:
@@ -86,7 +77,7 @@ def simulate(
         policy = load_policy(policies_dir)
     except LocatedErrors as err:
         _fail_located(err, "policy")
-    result = run_simulation(loaded, policy, evaluator=_evaluator(evaluator_name))
+    result = run_simulation(loaded, policy, evaluator=evaluator_named(evaluator_name))
     console = _console()
     rows, hidden = fold(result)
     console.print(decision_table(result, rows))

@@ -31,7 +31,7 @@ from mamcrawler.app.policy_keeper import PolicyKeeper, PolicyTests
 from mamcrawler.app.settings import Settings, missing_for
 from mamcrawler.app.status import StatusBoard
 from mamcrawler.app.tracker_feed import TrackerTorrentFiles, tracker_sensors
-from mamcrawler.engine import REFERENCE, Evaluator
+from mamcrawler.engine.evaluators import evaluator_named
 from mamcrawler.engine.policy_tests import policy_test_problems
 from mamcrawler.facts import LibraryItem, Source
 from mamcrawler.facts_file import read_facts_file
@@ -43,14 +43,6 @@ log = logging.getLogger("mamcrawler.wiring")
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def evaluator_named(name: str) -> Evaluator:
-    if name == "durable":
-        from mamcrawler.engine.durable import DurableEvaluator
-
-        return DurableEvaluator()
-    return REFERENCE
 
 
 @dataclass

@@ -198,6 +198,7 @@ __all__ = [
     "ReferenceEvaluator",
     "RuleTrace",
     "TraceCache",
+    "evaluator_named",
     "explain",
     "leaf_facts",
 ]
@@ -229,3 +230,14 @@ class TraceCache:
         if found is None:
             found = self._traces[key] = explain(rule, row).to_dict()
         return found
+
+
+def evaluator_named(name: str) -> Evaluator:
+    """``reference`` or ``durable`` (durable-rules is imported only when asked for)."""
+    if name == "durable":
+        from mamcrawler.engine.durable import DurableEvaluator
+
+        return DurableEvaluator()
+    if name != "reference":
+        raise ValueError(f"unknown evaluator {name!r}; reference or durable")
+    return REFERENCE
