@@ -18,8 +18,6 @@ import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
 
-from mamcrawler.actuators.sim_scenario import AccountSpec, Rates, ReleaseSpec, Scenario, TimelineEntry, TorrentSpec
-from mamcrawler.actuators.simulate import simulate
 from mamcrawler.engine import decide, load_policy
 from mamcrawler.facts import (
     Account,
@@ -33,6 +31,8 @@ from mamcrawler.facts import (
     Want,
     WantSource,
 )
+from mamcrawler.sim.run import simulate
+from mamcrawler.sim.scenario import AccountSpec, Rates, ReleaseSpec, Scenario, TimelineEntry, TorrentSpec
 
 GIB = 1024**3
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)

@@ -9,8 +9,8 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from mamcrawler.engine import ReferenceEvaluator, load_policy
-from mamcrawler.engine.derive import build_world
-from mamcrawler.engine.durable import DurableEvaluator
+from mamcrawler.engine.rules.durable import DurableEvaluator
+from mamcrawler.engine.world.derive import build_world
 from mamcrawler.facts import Account, FactSnapshot, PausedBy, Torrent, TorrentState
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)

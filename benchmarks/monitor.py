@@ -44,8 +44,8 @@ from qbit_env import Qbit, qbittorrent  # noqa: E402
 from tcp_proxy import TcpProxy  # noqa: E402
 
 from mamcrawler.adapters.qbittorrent import QbitClient  # noqa: E402
-from mamcrawler.app.settings import Settings  # noqa: E402
-from mamcrawler.app.wiring import Services, build_services  # noqa: E402
+from mamcrawler.app.runtime.settings import Settings  # noqa: E402
+from mamcrawler.app.runtime.wiring import Services, build_services  # noqa: E402
 
 QBIT_MANAGE_ENV = ROOT / ".cache" / "bench" / "qbit_manage"
 

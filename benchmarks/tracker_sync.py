@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT / "tests" / "fakes"))
 from tracker_fake import tracker_fake  # noqa: E402
 
 from mamcrawler.adapters.mam import MamClient, Politeness, PolitenessLimits  # noqa: E402
-from mamcrawler.app.category_sync import weekly_sync  # noqa: E402
+from mamcrawler.app.jobs.category_sync import weekly_sync  # noqa: E402
 from mamcrawler.engine import load_policy  # noqa: E402
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 from hypothesis import strategies as st
 
-from mamcrawler.engine.compiled import CompiledRule, Policy, compile_policy
-from mamcrawler.engine.loader import load_policy
-from mamcrawler.engine.rows import Row
-from mamcrawler.engine.rules import NOWHERE, AllOf, AnyOf, Compare, Node, Op
-from mamcrawler.engine.vocabulary import Concern, SubjectKind
+from mamcrawler.engine.policy.compiled import CompiledRule, Policy, compile_policy
+from mamcrawler.engine.policy.loader import load_policy
+from mamcrawler.engine.policy.vocabulary import Concern, SubjectKind
+from mamcrawler.engine.rules.rows import Row
+from mamcrawler.engine.rules.trees import NOWHERE, AllOf, AnyOf, Compare, Node, Op
 from mamcrawler.facts import (
     Account,
     Event,

@@ -17,11 +17,11 @@ from strategies import NOW, gappable_sources, policies, releases, snapshots, wit
 
 from mamcrawler.engine import Policy, decide
 from mamcrawler.engine.actions import AddTorrent, BuyPersonalFreeleech, BuyUploadCredit, BuyVip, RemoveTorrent
-from mamcrawler.engine.derive import build_world
+from mamcrawler.engine.books.ladder import LadderKey, ladder_key, rejection
+from mamcrawler.engine.books.selection import Selection, select_release
 from mamcrawler.engine.guards import removal_allowed
-from mamcrawler.engine.ladder import LadderKey, ladder_key, rejection
-from mamcrawler.engine.params import LadderStep
-from mamcrawler.engine.selection import Selection, select_release
+from mamcrawler.engine.policy.params import LadderStep
+from mamcrawler.engine.world.derive import build_world
 from mamcrawler.facts import FactSnapshot, Release
 
 

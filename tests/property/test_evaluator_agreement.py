@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 from strategies import NOW, compiled_rules, leaves, policies, rows, scalars, snapshots
 
 from mamcrawler.engine import Policy, ReferenceEvaluator, decide
-from mamcrawler.engine.compiled import CompiledRule
-from mamcrawler.engine.durable import DurableEvaluator
-from mamcrawler.engine.rows import Row
-from mamcrawler.engine.rules import Compare, compare, leaf_test
+from mamcrawler.engine.policy.compiled import CompiledRule
+from mamcrawler.engine.rules.durable import DurableEvaluator
+from mamcrawler.engine.rules.rows import Row
+from mamcrawler.engine.rules.trees import Compare, compare, leaf_test
 from mamcrawler.facts import FactSnapshot
 
 REFERENCE, DURABLE = ReferenceEvaluator(), DurableEvaluator()

@@ -12,9 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from mamcrawler.actuators.simulate import SimulationResult, simulate
-from mamcrawler.app.cli import main
-from mamcrawler.app.scenario import load_scenario
+from mamcrawler.app.cli.main import main
 from mamcrawler.engine import Policy, load_policy, read_journal
 from mamcrawler.engine.actions import (
     AddTorrent,
@@ -28,6 +26,8 @@ from mamcrawler.engine.actions import (
     ResumeTorrent,
     UnfreezeDownloads,
 )
+from mamcrawler.sim.run import SimulationResult, simulate
+from mamcrawler.sim.scenario_file import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -245,7 +245,7 @@ def test_timeline_entries_need_exactly_one_happening(tmp_path: Path) -> None:
 
 
 def test_durations_round_trip() -> None:
-    from mamcrawler.actuators.sim_scenario import format_duration, parse_duration
+    from mamcrawler.sim.scenario import format_duration, parse_duration
 
     for text in ("1h", "30m", "2d12h", "1d", "6h30m"):
         assert format_duration(parse_duration(text)) == text

@@ -26,10 +26,10 @@ ALLOWED = {
     "engine": {"facts", "errors"},
     "adapters": {"facts", "errors"},
     "store": {"engine", "facts", "errors"},
-    "facts_file": {"facts", "errors"},
     "sensors": {"adapters", "store", "facts", "errors"},
     "actuators": {"adapters", "store", "engine", "facts", "errors"},
-    "app": {"sensors", "actuators", "adapters", "store", "engine", "facts", "facts_file", "errors"},
+    "sim": {"engine", "facts", "errors"},
+    "app": {"sensors", "actuators", "sim", "adapters", "store", "engine", "facts", "errors"},
 }
 ENGINE_FORBIDDEN_PACKAGES = {
     "httpx",

@@ -2,11 +2,11 @@
 quality ladder and ``decide``. Pure: no I/O, no clock, no randomness (DESIGN.md)."""
 
 from mamcrawler.engine.actions import Action
-from mamcrawler.engine.compiled import CompiledRule, Policy
 from mamcrawler.engine.decide import decide
-from mamcrawler.engine.evaluators import REFERENCE, Evaluator, ReferenceEvaluator, RuleTrace, explain
-from mamcrawler.engine.loader import load_policy, load_policy_with_issues
+from mamcrawler.engine.policy.compiled import CompiledRule, Policy
+from mamcrawler.engine.policy.loader import load_policy, load_policy_with_issues
 from mamcrawler.engine.records import DecisionBatch, DecisionRecord, read_journal
+from mamcrawler.engine.rules.evaluators import REFERENCE, Evaluator, ReferenceEvaluator, RuleTrace, explain
 
 __all__ = [
     "REFERENCE",

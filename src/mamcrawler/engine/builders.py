@@ -31,11 +31,11 @@ from mamcrawler.engine.actions import (
     SetSeedingAllocation,
     UnfreezeDownloads,
 )
-from mamcrawler.engine.compiled import CompiledAction
-from mamcrawler.engine.derive import Candidate, World
-from mamcrawler.engine.rows import Row
-from mamcrawler.engine.rules import Scalar
-from mamcrawler.engine.vocabulary import ActionName
+from mamcrawler.engine.policy.compiled import CompiledAction
+from mamcrawler.engine.policy.vocabulary import ActionName
+from mamcrawler.engine.rules.rows import Row
+from mamcrawler.engine.rules.trees import Scalar
+from mamcrawler.engine.world.derive import Candidate, World
 
 
 @dataclass(frozen=True)

@@ -13,15 +13,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from mamcrawler.engine.catalogue import FIELDS
-from mamcrawler.engine.compiled import CompiledRule, Policy
-from mamcrawler.engine.derive import Candidate, World, build_world
-from mamcrawler.engine.evaluators import REFERENCE, Evaluator, TraceCache
 from mamcrawler.engine.guards import Ledger
 from mamcrawler.engine.planner import Match, Verdict, plan, record_for
+from mamcrawler.engine.policy.compiled import CompiledRule, Policy
+from mamcrawler.engine.policy.vocabulary import ActionName
 from mamcrawler.engine.records import DecisionBatch, DecisionRecord, decision_id
-from mamcrawler.engine.rows import Row
-from mamcrawler.engine.vocabulary import ActionName
+from mamcrawler.engine.rules.evaluators import REFERENCE, Evaluator, TraceCache
+from mamcrawler.engine.rules.rows import Row
+from mamcrawler.engine.world.catalogue import FIELDS
+from mamcrawler.engine.world.derive import Candidate, World, build_world
 from mamcrawler.facts import FactSnapshot, Source
 
 # Where each action lands: proposing one while that service is gapped would act blind.

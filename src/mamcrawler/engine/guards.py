@@ -20,9 +20,9 @@ from mamcrawler.engine.actions import (
     RemoveTorrent,
     ResumeTorrent,
 )
-from mamcrawler.engine.compiled import Policy
-from mamcrawler.engine.derive import Candidate, World
-from mamcrawler.engine.rows import Row
+from mamcrawler.engine.policy.compiled import Policy
+from mamcrawler.engine.rules.rows import Row
+from mamcrawler.engine.world.derive import Candidate, World
 from mamcrawler.facts import PausedBy
 
 

@@ -16,11 +16,11 @@ from datetime import datetime
 
 from mamcrawler.engine.actions import Action, AddToVipPending, BuyPersonalFreeleech
 from mamcrawler.engine.builders import NotApplicable, build_action
-from mamcrawler.engine.compiled import CompiledRule, Policy
-from mamcrawler.engine.derive import Candidate, World
 from mamcrawler.engine.guards import Ledger, check_caps, check_guards
+from mamcrawler.engine.policy.compiled import CompiledRule, Policy
 from mamcrawler.engine.records import DecisionRecord, Outcome, decision_id
-from mamcrawler.engine.rows import Row
+from mamcrawler.engine.rules.rows import Row
+from mamcrawler.engine.world.derive import Candidate, World
 
 # Actions that contradict each other share a slot: per subject, one rule decides a slot.
 _SLOT = {

@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mamcrawler.app.api import ApiServer
-from mamcrawler.app.status import StatusBoard
+from mamcrawler.app.web.api import ApiServer
+from mamcrawler.app.web.status import StatusBoard
 from mamcrawler.engine import decide, load_policy
 from mamcrawler.facts import Account, FactSnapshot, Release, Want
 from mamcrawler.store import Database, StateStore, sqlite_url

@@ -23,8 +23,8 @@ from mamcrawler.adapters.audio import NarratorDetector, match_narrator
 from mamcrawler.adapters.audio.intro import heard_among, heard_number
 from mamcrawler.adapters.audiobookshelf import AbsClient
 from mamcrawler.adapters.metadata import AudnexusClient
-from mamcrawler.app.full_scan import FullScan, ScanResult
-from mamcrawler.app.metadata_jobs import audnexus_lookups
+from mamcrawler.app.jobs.full_scan import FullScan, ScanResult
+from mamcrawler.app.jobs.metadata_jobs import audnexus_lookups
 from mamcrawler.engine import load_policy
 from mamcrawler.store import Database, StateStore
 

@@ -19,8 +19,8 @@ from metadata_fake import MetadataState, metadata_fake
 
 from mamcrawler.adapters.audiobookshelf import AbsClient
 from mamcrawler.adapters.metadata import AudnexusClient, GoodreadsClient
-from mamcrawler.app.cli_run import run_metadata_job
-from mamcrawler.app.metadata_jobs import (
+from mamcrawler.app.cli.run import run_metadata_job
+from mamcrawler.app.jobs.metadata_jobs import (
     MetadataRefresh,
     Refreshed,
     audnexus_lookups,
@@ -28,8 +28,8 @@ from mamcrawler.app.metadata_jobs import (
     items_for_job,
     verified_fields,
 )
-from mamcrawler.app.settings import Settings
-from mamcrawler.app.wiring import build_services
+from mamcrawler.app.runtime.settings import Settings
+from mamcrawler.app.runtime.wiring import build_services
 from mamcrawler.store import Database, StateStore
 
 pytestmark = pytest.mark.integration

@@ -32,10 +32,10 @@ from abs_fake import AbsState, abs_fake
 
 from mamcrawler.adapters.audio import decoded_seconds
 from mamcrawler.adapters.qbittorrent import QbitClient
-from mamcrawler.app.cli_run import run_cycle
-from mamcrawler.app.library_flow import PROCESSED
-from mamcrawler.app.settings import Settings
-from mamcrawler.app.wiring import Services, build_services
+from mamcrawler.app.cli.run import run_cycle
+from mamcrawler.app.jobs.library_flow import PROCESSED
+from mamcrawler.app.runtime.settings import Settings
+from mamcrawler.app.runtime.wiring import Services, build_services
 from mamcrawler.facts import TorrentState
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

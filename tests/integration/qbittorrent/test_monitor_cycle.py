@@ -19,9 +19,9 @@ from qbit_env import Qbit, qbittorrent
 
 from conftest import Book
 from mamcrawler.adapters.qbittorrent import QbitClient
-from mamcrawler.app.cli_run import run_cycle
-from mamcrawler.app.settings import Settings
-from mamcrawler.app.wiring import Services, build_services
+from mamcrawler.app.cli.run import run_cycle
+from mamcrawler.app.runtime.settings import Settings
+from mamcrawler.app.runtime.wiring import Services, build_services
 from mamcrawler.facts import TorrentState
 
 pytestmark = pytest.mark.integration

@@ -27,9 +27,9 @@ from tracker_fake import TrackerState, tracker_fake
 
 from mamcrawler.adapters.mam import Politeness, PolitenessLimits
 from mamcrawler.adapters.qbittorrent import QbitClient
-from mamcrawler.app.cli_run import run_cycle, run_weekly_sync
-from mamcrawler.app.settings import Settings
-from mamcrawler.app.wiring import Services, build_services
+from mamcrawler.app.cli.run import run_cycle, run_weekly_sync
+from mamcrawler.app.runtime.settings import Settings
+from mamcrawler.app.runtime.wiring import Services, build_services
 from mamcrawler.facts import TorrentState
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -17,9 +17,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fakes"))
 from tracker_fake import tracker_fake
 
 from mamcrawler.adapters.mam import MamClient, Politeness, PolitenessLimits
-from mamcrawler.app.category_sync import completion_sync, remember, stored_listings, weekly_sync
+from mamcrawler.app.jobs.category_sync import completion_sync, remember, weekly_sync
 from mamcrawler.engine import load_policy
 from mamcrawler.facts import LibraryItem, WantSource
+from mamcrawler.sensors.tracker import stored_listings
 from mamcrawler.store import Database, StateStore
 
 pytestmark = pytest.mark.integration

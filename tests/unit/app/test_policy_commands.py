@@ -16,11 +16,11 @@ import pytest
 from click.testing import CliRunner
 from ruamel.yaml import YAML
 
-from mamcrawler.app.cli import main
-from mamcrawler.app.policy_keeper import PolicyKeeper
+from mamcrawler.app.cli.main import main
+from mamcrawler.app.runtime.policy_keeper import PolicyKeeper
 from mamcrawler.engine import load_policy
-from mamcrawler.engine.policy_tests import policy_test_problems, run_policy_tests
-from mamcrawler.engine.schema import policy_schema_text
+from mamcrawler.engine.policy.cases import policy_test_problems, run_policy_tests
+from mamcrawler.engine.policy.schema import policy_schema_text
 
 ROOT = Path(__file__).resolve().parents[3]
 POLICIES = ROOT / "policies"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mamcrawler.engine.canonical import FIELD_PRIORITY, Source, metadata_changes, resolve
+from mamcrawler.engine.books.canonical import FIELD_PRIORITY, Source, metadata_changes, resolve
 
 
 def test_scan_beats_provider_for_title_and_provider_fills_the_rest() -> None:

@@ -9,11 +9,11 @@ import threading
 import pytest
 
 from mamcrawler.engine import ReferenceEvaluator
-from mamcrawler.engine.compiled import CompiledRule
-from mamcrawler.engine.durable import DurableEvaluator
-from mamcrawler.engine.rows import Row
-from mamcrawler.engine.rules import NOWHERE, AllOf, AnyOf, Compare, Node, Op, Scalar
-from mamcrawler.engine.vocabulary import Concern, SubjectKind
+from mamcrawler.engine.policy.compiled import CompiledRule
+from mamcrawler.engine.policy.vocabulary import Concern, SubjectKind
+from mamcrawler.engine.rules.durable import DurableEvaluator
+from mamcrawler.engine.rules.rows import Row
+from mamcrawler.engine.rules.trees import NOWHERE, AllOf, AnyOf, Compare, Node, Op, Scalar
 
 DURABLE, REFERENCE = DurableEvaluator(), ReferenceEvaluator()
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from mamcrawler.engine.ladder import deciding_step, ladder_key, rejection
-from mamcrawler.engine.params import FreeFirstParams, QualityParams
-from mamcrawler.engine.selection import NoSelection, Selection, select_release
+from mamcrawler.engine.books.ladder import deciding_step, ladder_key, rejection
+from mamcrawler.engine.books.selection import NoSelection, Selection, select_release
+from mamcrawler.engine.policy.params import FreeFirstParams, QualityParams
 from mamcrawler.facts import FreeKind, Release
 
 Q = QualityParams()

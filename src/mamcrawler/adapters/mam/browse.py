@@ -61,3 +61,17 @@ def category_query(
 def browse_url(base_url: str, params: Sequence[tuple[str, str]]) -> str:
     """The canonical, URL-encoded browse page for the same query (recorded with each sync)."""
     return f"{base_url.rstrip('/')}/tor/browse.php?{urlencode(list(params))}"
+
+
+def text_query(text: str) -> list[tuple[str, str]]:
+    """A plain audiobook search in title, author and series."""
+    return [
+        ("tor[text]", text),
+        ("tor[srchIn][title]", "true"),
+        ("tor[srchIn][author]", "true"),
+        ("tor[srchIn][series]", "true"),
+        ("tor[searchType]", "all"),
+        ("tor[searchIn]", "torrents"),
+        ("tor[main_cat][]", "13"),
+        ("perpage", "25"),
+    ]

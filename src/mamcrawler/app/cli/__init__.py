@@ -1,0 +1,1 @@
+"""The ``mamcrawler`` command line: one module per sub-command group."""

@@ -1,0 +1,1 @@
+"""The running process: settings, wiring, the daemon and its cycle, the policy keeper, logging."""

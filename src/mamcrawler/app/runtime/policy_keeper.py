@@ -1,0 +1,89 @@
+"""Which policy version is in force. An edited policy directory goes live only after
+``policy check`` and ``policy test`` pass; otherwise the previous version stays in
+force and the change is logged as failed and rolled back (SPEC "Policy changes are
+tested before they go live"). Imports ``engine`` and the standard library."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mamcrawler.engine import Policy, load_policy_with_issues
+from mamcrawler.engine.policy.loader import policy_files
+from mamcrawler.errors import Issue, PolicyError
+
+log = logging.getLogger("mamcrawler.policy")
+
+# (directory, candidate policy) → problems found by its policy tests (empty = pass)
+PolicyTests = Callable[[Path, Policy], list[str]]
+
+
+def no_tests(_directory: Path, _policy: Policy) -> list[str]:
+    return []
+
+
+_LOCATED = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): (?P<code>[a-z_]+): (?P<message>.*)$")
+
+
+def as_issue(problem: str, directory: Path) -> Issue:
+    """A policy-test problem line as an ``Issue`` (located when the line says where)."""
+    m = _LOCATED.match(problem)
+    if m is None:
+        return Issue(str(directory / "tests"), 1, 1, "policy_test_failed", problem)
+    return Issue(m["file"], int(m["line"]), int(m["col"]), m["code"], m["message"])
+
+
+def directory_fingerprint(directory: Path) -> str:
+    """Hash of every policy file and policy test file, to notice edits cheaply."""
+    digest = hashlib.sha256()
+    paths = policy_files(directory) + sorted((directory / "tests").glob("*.y*ml")) if directory.is_dir() else []
+    for path in paths:
+        digest.update(str(path.relative_to(directory)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+@dataclass
+class PolicyKeeper:
+    directory: Path
+    run_tests: PolicyTests = no_tests
+    current: Policy | None = None
+    fingerprint: str = ""
+    history: list[str] = field(default_factory=list)
+
+    def load_initial(self) -> Policy:
+        """The first load must pass, or the daemon does not start."""
+        policy, issues = load_policy_with_issues(self.directory)
+        if policy is None:
+            raise PolicyError(issues)
+        problems = self.run_tests(self.directory, policy)
+        if problems:
+            raise PolicyError([as_issue(p, self.directory) for p in problems])
+        self.current, self.fingerprint = policy, directory_fingerprint(self.directory)
+        self.history.append(f"loaded {policy.version}")
+        return policy
+
+    def refresh(self) -> Policy:
+        """Pick up edits that pass check and tests; keep the previous policy otherwise."""
+        assert self.current is not None, "load_initial first"
+        fingerprint = directory_fingerprint(self.directory)
+        if fingerprint == self.fingerprint:
+            return self.current
+        self.fingerprint = fingerprint
+        policy, issues = load_policy_with_issues(self.directory)
+        problems = [str(i) for i in issues] if policy is None else self.run_tests(self.directory, policy)
+        if policy is None or problems:
+            log.error(
+                "policy change failed and rolled back; %s stays in force: %s",
+                self.current.version,
+                "; ".join(problems[:5]),
+            )
+            self.history.append(f"rejected change, kept {self.current.version}")
+            return self.current
+        log.info("policy %s in force (was %s)", policy.version, self.current.version)
+        self.history.append(f"switched {self.current.version} -> {policy.version}")
+        self.current = policy
+        return policy

@@ -1,0 +1,1 @@
+"""The local HTTP API, the status board it serves and the dashboard page."""

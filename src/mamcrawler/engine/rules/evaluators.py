@@ -1,0 +1,243 @@
+"""The evaluator interface and the plain-Python **reference evaluator**.
+
+An evaluator answers one question: which (rule, row) pairs match. The reference evaluator
+also explains: for every condition it records the actual value, the expected value, the
+result and a stable reason code — the explanation of why a rule did or did not match.
+The durable-rules evaluator (``engine.durable``) must fire exactly the same pairs; a
+property test holds them to it. Imports ``engine.rules``, ``engine.rows`` and
+``engine.compiled``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from mamcrawler.engine.policy.compiled import CompiledRule
+from mamcrawler.engine.rules.rows import Row
+from mamcrawler.engine.rules.trees import AllOf, AnyOf, Compare, Node, Op, Scalar, Value, compare, leaf_test
+
+
+class Evaluator(Protocol):
+    """Finds the matching (rule id, row id) pairs; rows are all of the rules' subject kinds."""
+
+    name: str
+
+    def match(self, rules: Sequence[CompiledRule], rows: Sequence[Row]) -> set[tuple[str, str]]: ...
+
+
+@dataclass(frozen=True)
+class ConditionTrace:
+    """One leaf: ``fact op expected`` was ``result`` because ``reason``."""
+
+    fact: str
+    op: str
+    expected: Value
+    actual: Scalar | None
+    result: bool
+    reason: str  # condition_met | condition_not_met | fact_unavailable | kind_mismatch
+    param: str | None
+    location: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "fact": self.fact,
+            "op": self.op,
+            "expected": list(self.expected) if isinstance(self.expected, tuple) else self.expected,
+            "actual": self.actual,
+            "result": self.result,
+            "reason": self.reason,
+            "param": self.param,
+            "at": self.location,
+        }
+
+
+@dataclass(frozen=True)
+class RuleTrace:
+    """One rule against one row: matched or not, and every leaf it looked at."""
+
+    rule_id: str
+    matched: bool
+    reason: str  # rule_matched | <first failing leaf's reason> | fact_unavailable …
+    conditions: tuple[ConditionTrace, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "rule": self.rule_id,
+            "matched": self.matched,
+            "reason": self.reason,
+            "conditions": [c.to_dict() for c in self.conditions],
+        }
+
+
+def _leaf_reason(leaf: Compare, actual: Scalar | None, result: bool) -> str:
+    if actual is None:
+        return "fact_unavailable"
+    if result:
+        return "condition_met"
+    probe = leaf.value[0] if isinstance(leaf.value, tuple) and leaf.value else leaf.value
+    if not isinstance(probe, tuple) and type(actual) is not type(probe):
+        numbers = isinstance(actual, int | float) and isinstance(probe, int | float)
+        if not numbers or isinstance(actual, bool) or isinstance(probe, bool):
+            return "kind_mismatch"
+    return "condition_not_met"
+
+
+def explain_node(node: Node, row: Row, out: list[ConditionTrace]) -> bool:
+    """Evaluate with a full trace (every leaf, no short-circuit, so "why not" is complete)."""
+    if isinstance(node, Compare):
+        actual = row.get(node.fact)
+        result = compare(actual, node.op, node.value)
+        out.append(
+            ConditionTrace(
+                node.fact,
+                node.op.value,
+                node.value,
+                actual,
+                result,
+                _leaf_reason(node, actual, result),
+                node.param,
+                str(node.location),
+            )
+        )
+        return result
+    results = [explain_node(child, row, out) for child in node.children]
+    return all(results) if isinstance(node, AllOf) else any(results)
+
+
+def explain(rule: CompiledRule, row: Row) -> RuleTrace:
+    leaves: list[ConditionTrace] = []
+    matched = explain_node(rule.condition, row, leaves)
+    if matched:
+        reason = "rule_matched"
+    else:
+        failing = [c for c in leaves if not c.result]
+        reason = next((c.reason for c in failing if c.reason == "fact_unavailable"), None) or (
+            failing[0].reason if failing else "condition_not_met"
+        )
+    return RuleTrace(rule.id, matched, reason, tuple(leaves))
+
+
+RowTest = Callable[[Row], bool]
+
+
+def predicate(node: Node) -> RowTest:
+    """A condition tree as one Python closure (leaves specialised by ``leaf_test``)."""
+    if isinstance(node, Compare):
+        test, fact = leaf_test(node), node.fact
+        return lambda row: test(row.get(fact))
+    children = tuple(predicate(c) for c in node.children)
+    if isinstance(node, AllOf):
+        return lambda row: all(child(row) for child in children)
+    assert isinstance(node, AnyOf)
+    return lambda row: any(child(row) for child in children)
+
+
+def split_shared(node: Node, kind: str) -> tuple[Node | None, Node | None]:
+    """``(shared, own)``: the children of a top-level ``all`` that read only cycle-wide facts
+    (not ``<kind>.*``), and the rest. ``all(shared) and all(own)`` is the condition."""
+    own_prefix = f"{kind}."
+    children = node.children if isinstance(node, AllOf) else (node,)
+    reads_own = [any(f.startswith(own_prefix) for f in leaf_facts(c)) for c in children]
+    shared = tuple(c for c, mine in zip(children, reads_own, strict=True) if not mine)
+    own = tuple(c for c, mine in zip(children, reads_own, strict=True) if mine)
+    return (AllOf(shared) if shared else None), (AllOf(own) if own else None)
+
+
+class ReferenceEvaluator:
+    """Plain Python predicates over rows; the simulator's default for speed."""
+
+    name = "reference"
+
+    def __init__(self) -> None:
+        self._compiled: dict[int, tuple[CompiledRule, RowTest | None, RowTest | None]] = {}
+
+    def _tests(self, rule: CompiledRule) -> tuple[RowTest | None, RowTest | None]:
+        """The rule's (shared, own) predicates, built once per rule object."""
+        cached = self._compiled.get(id(rule))
+        if cached is None or cached[0] is not rule:
+            shared, own = split_shared(rule.condition, rule.subject.value)
+            cached = (rule, predicate(shared) if shared else None, predicate(own) if own else None)
+            if len(self._compiled) > 10_000:  # policies come and go (edits, tests): stay bounded
+                self._compiled.clear()
+            self._compiled[id(rule)] = cached
+        return cached[1], cached[2]
+
+    def match(self, rules: Sequence[CompiledRule], rows: Sequence[Row]) -> set[tuple[str, str]]:
+        by_kind: dict[str, list[Row]] = {}
+        for row in rows:
+            by_kind.setdefault(row.kind, []).append(row)
+        found: set[tuple[str, str]] = set()
+        for rule in rules:
+            kind_rows = by_kind.get(rule.subject.value, ())
+            if not kind_rows:
+                continue
+            # The part of an ``all`` that reads only cycle-wide facts is the same for every
+            # row sharing one mapping of them: evaluated once per mapping.
+            shared_test, test = self._tests(rule)
+            shared_ok: dict[int, bool] = {}  # by shared mapping: rows of one cycle share one
+            for row in kind_rows:
+                if shared_test is not None:
+                    ok = shared_ok.get(id(row.shared))
+                    if ok is None:
+                        ok = shared_ok[id(row.shared)] = shared_test(row)
+                    if not ok:
+                        continue
+                if test is None or test(row):
+                    found.add((rule.id, row.id))
+        return found
+
+
+REFERENCE = ReferenceEvaluator()
+
+__all__ = [
+    "REFERENCE",
+    "ConditionTrace",
+    "Evaluator",
+    "Op",
+    "ReferenceEvaluator",
+    "RuleTrace",
+    "TraceCache",
+    "evaluator_named",
+    "explain",
+    "leaf_facts",
+]
+
+
+def leaf_facts(node: Node) -> tuple[str, ...]:
+    """Every fact a condition reads, in leaf order (repeats kept: the key stays positional)."""
+    if isinstance(node, Compare):
+        return (node.fact,)
+    return tuple(f for child in node.children for f in leaf_facts(child))
+
+
+class TraceCache:
+    """Rule traces as dicts, shared between rows that show a rule the same values: a trace
+    depends only on the rule and the values of the facts it reads (types included, so
+    ``1`` and ``True`` stay apart). Lives for one ``decide`` call."""
+
+    def __init__(self) -> None:
+        self._facts: dict[str, tuple[str, ...]] = {}
+        self._traces: dict[tuple[object, ...], dict[str, object]] = {}
+
+    def trace(self, rule: CompiledRule, row: Row) -> dict[str, object]:
+        facts = self._facts.get(rule.id)
+        if facts is None:
+            facts = self._facts[rule.id] = leaf_facts(rule.condition)
+        values = tuple((type(v), v) for v in (row.get(f) for f in facts))
+        key = (rule.id, values)
+        found = self._traces.get(key)
+        if found is None:
+            found = self._traces[key] = explain(rule, row).to_dict()
+        return found
+
+
+def evaluator_named(name: str) -> Evaluator:
+    """``reference`` or ``durable`` (durable-rules is imported only when asked for)."""
+    if name == "durable":
+        from mamcrawler.engine.rules.durable import DurableEvaluator
+
+        return DurableEvaluator()
+    if name != "reference":
+        raise ValueError(f"unknown evaluator {name!r}; reference or durable")
+    return REFERENCE

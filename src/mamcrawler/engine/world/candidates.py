@@ -1,0 +1,109 @@
+"""Wanted books → candidate rows: every book that is wanted (wishlist, top-10, VIP
+pending, completion) or already in the library, with the one release §5/§7 selection
+chose and how it compares with the library's copy (§14). Pure; imports ``facts`` and
+sibling engine modules."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from mamcrawler.engine.books.ladder import ladder_key
+from mamcrawler.engine.books.selection import NoSelection, quality_part, select_release
+from mamcrawler.engine.policy.compiled import Policy
+from mamcrawler.engine.rules.rows import Row
+from mamcrawler.engine.rules.trees import Scalar
+from mamcrawler.engine.world.completion import completion_wants
+from mamcrawler.engine.world.derive import GIB, Candidate, Prices, Skipped
+from mamcrawler.facts import FactSnapshot, Release, Source, Want, WantSource
+
+_WANT_ORDER = {s: i for i, s in enumerate(WantSource)}
+
+
+def _wants(policy: Policy, snapshot: FactSnapshot, library_known: bool) -> tuple[list[Want], dict[str, int]]:
+    wants: dict[str, Want] = {}
+    for want in sorted(snapshot.wants, key=lambda w: (_WANT_ORDER[w.source], w.book_key)):
+        wants.setdefault(want.book_key, want)
+    missing: dict[str, int] = {}
+    if library_known:
+        owned = {i.book_key for i in snapshot.library}
+        derived, missing = completion_wants(snapshot.library, snapshot.releases, owned | set(wants), policy.completion)
+        for want in derived:
+            wants.setdefault(want.book_key, want)
+        for item in snapshot.library:
+            # §16: an owned book is re-examined against every listing of it.
+            wants.setdefault(
+                item.book_key,
+                Want(book_key=item.book_key, title=item.title, authors=item.authors, source=WantSource.WISHLIST),
+            )
+    return sorted(wants.values(), key=lambda w: (_WANT_ORDER[w.source], w.book_key)), missing
+
+
+def build_candidates(
+    policy: Policy,
+    snapshot: FactSnapshot,
+    shared: dict[str, Scalar | None],
+    prices: Prices,
+    gapped: frozenset[Source],
+) -> tuple[tuple[Candidate, ...], tuple[Skipped, ...]]:
+    library_known = Source.LIBRARY not in gapped
+    client_known = Source.QBITTORRENT not in gapped
+    releases_by_book: dict[str, list[Release]] = defaultdict(list)
+    for release in snapshot.releases:
+        releases_by_book[release.book_key].append(release)
+    library = {i.book_key: i for i in snapshot.library} if library_known else {}
+    in_client_books = {t.book_key for t in snapshot.torrents if t.book_key}
+    in_client_releases = {t.release_id for t in snapshot.torrents if t.release_id}
+    bought = set(snapshot.memory.bought_release_ids)
+    pending = set(snapshot.memory.pending_release_ids)
+    headroom = shared.get("account.download_headroom_gib")
+    spendable = shared.get("account.points_spendable")
+    wants, missing = _wants(policy, snapshot, library_known)
+    quality = quality_part(policy.free_first)  # §14/§16: more seeders never make an edition better
+    candidates: list[Candidate] = []
+    skipped: list[Skipped] = []
+    for want in wants:
+        listed = releases_by_book.get(want.book_key, [])
+        if not listed:
+            continue
+        selection = select_release(listed, policy.quality, policy.free_first)
+        if isinstance(selection, NoSelection):
+            detail = "; ".join(f"{rid}: {why.detail}" for rid, why in selection.rejected)
+            skipped.append(Skipped(want.book_key, selection.reason, detail))
+            continue
+        chosen = selection.chosen
+        item = library.get(want.book_key)
+        item_key = ladder_key(item, policy.quality) if item else None
+        size_gib = None if chosen.size_bytes is None else chosen.size_bytes / GIB
+        own: dict[str, Scalar | None] = {
+            "candidate.release_id": chosen.id,
+            "candidate.book_key": want.book_key,
+            "candidate.want_source": want.source.value,
+            "candidate.is_free": chosen.is_free,
+            "candidate.free_kind": chosen.free.value,
+            "candidate.size_gib": size_gib,
+            "candidate.seeders": chosen.seeders,
+            "candidate.leechers": chosen.leechers,
+            "candidate.bitrate_kbps": chosen.bitrate_kbps,
+            "candidate.has_free_alternative": selection.has_free_alternative,
+            "candidate.paid_strictly_better": selection.paid_strictly_better,
+            "candidate.library_has_book": (item is not None) if library_known else None,
+            "candidate.better_than_library": (item_key is None or quality(selection.key) > quality(item_key))
+            if library_known
+            else None,
+            "candidate.in_client": (want.book_key in in_client_books or chosen.id in in_client_releases)
+            if client_known
+            else None,
+            "candidate.already_bought": chosen.id in bought,
+            "candidate.pending": chosen.id in pending,
+            "candidate.group_missing_count": missing.get(want.book_key, 0),
+            "candidate.pfl_points": prices.personal_freeleech,
+            "candidate.points_left_after_pfl": None
+            if spendable is None
+            else float(spendable) - prices.personal_freeleech,
+            "candidate.headroom_after_gib": None
+            if headroom is None or size_gib is None
+            else float(headroom) - size_gib,
+            "candidate.vip_only": chosen.vip_only,
+        }
+        candidates.append(Candidate(want, selection, item, item_key, Row("candidate", want.book_key, own, shared)))
+    return tuple(candidates), tuple(skipped)

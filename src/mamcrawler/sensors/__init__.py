@@ -1,0 +1,2 @@
+"""Sensors: adapters → facts, one module per source. A failing or unconfigured source
+becomes a FactGap; sensors never write to a service."""
