@@ -19,7 +19,7 @@ import copy
 import hashlib
 import json
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -201,7 +201,7 @@ class _Handler(QuietHandler):
 
     def _json(self, payload: Any) -> None:
         body = json.dumps(payload).encode()
-        etag = f'W/"{len(body):x}-{hashlib.sha1(body).hexdigest()[:27]}"'  # noqa: S324 - an ETag, as express makes
+        etag = f'W/"{len(body):x}-{hashlib.sha1(body).hexdigest()[:27]}"'
         if self.if_none_match == etag:
             return self._send(304, b"", "application/json; charset=utf-8", etag=etag)
         self._send(200, body, "application/json; charset=utf-8", etag=etag)

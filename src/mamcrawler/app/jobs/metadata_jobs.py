@@ -20,6 +20,7 @@ from mamcrawler.engine.world.completion import normalise
 from mamcrawler.errors import ServiceError
 from mamcrawler.facts import LibraryItem
 from mamcrawler.store import StateStore
+from mamcrawler.store.verified import verified_fields
 
 __all__ = [
     "MetadataRefresh",
@@ -78,17 +79,6 @@ def current_fields(item: LibraryItem) -> dict[str, Any]:
         "series": item.series,
         "series_number": item.series_number,
     }
-
-
-def verified_fields(items: Iterable[LibraryItem], state: StateStore) -> list[LibraryItem]:
-    """Items with the fields verified by a human or a confident scan (kept in the store as
-    ``verified:<item id>``) — Audiobookshelf has no notion of verified."""
-    out = []
-    for item in items:
-        stored = state.get(f"verified:{item.id}")
-        extra = tuple(str(f) for f in stored) if isinstance(stored, list) else ()
-        out.append(item.model_copy(update={"verified_fields": tuple(sorted({*item.verified_fields, *extra}))}))
-    return out
 
 
 def audnexus_lookups(client: AudnexusClient, asins: Mapping[str, str]) -> tuple[ProviderLookup, NarratorLookup]:

@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from mamcrawler.actuators.files import FolderTorrentFiles, TrackerTorrentFiles
 from mamcrawler.actuators.live import LiveExecutor
@@ -25,15 +24,15 @@ from mamcrawler.adapters.metadata import AudnexusClient, GoodreadsClient
 from mamcrawler.adapters.prowlarr import ProwlarrClient
 from mamcrawler.adapters.qbittorrent import QbitClient
 from mamcrawler.app.jobs.library_flow import PostDownload
-from mamcrawler.app.jobs.metadata_jobs import verified_fields
 from mamcrawler.app.runtime.cycle import Cycle
 from mamcrawler.app.runtime.policy_keeper import PolicyKeeper, PolicyTests
 from mamcrawler.app.runtime.settings import Settings, missing_for
 from mamcrawler.app.web.status import StatusBoard
 from mamcrawler.engine.policy.cases import policy_test_problems
 from mamcrawler.engine.rules.evaluators import evaluator_named
-from mamcrawler.facts import LibraryItem, Source
+from mamcrawler.facts import Source
 from mamcrawler.sensors.facts_file import read_facts_file
+from mamcrawler.sensors.library import LibrarySensor
 from mamcrawler.sensors.sources import FunctionSensor, QbitSensor, Sensor
 from mamcrawler.sensors.tracker import tracker_sensors
 from mamcrawler.store import ActionJournal, Database, StateStore, StoredCookie
@@ -75,17 +74,6 @@ class Services:
             if client is not None:
                 client.close()
         self.db.dispose()
-
-
-def library_facts(library: AbsClient, state: StateStore) -> dict[str, Any]:
-    """Every book item of every library, with the fields mamcrawler has verified."""
-    items: list[LibraryItem] = []
-    for lib in library.libraries():
-        found = library.items(lib.id)
-        for reason in found.skipped:
-            log.warning("audiobookshelf item skipped: %s", reason)
-        items.extend(item.fact for item in found.items)
-    return {"library": tuple(verified_fields(items, state))}
 
 
 def narrator_detector() -> Callable[[Path, Sequence[str]], NarratorGuess]:
@@ -138,7 +126,7 @@ def build_services(
     if not missing_for(settings, "audiobookshelf"):
         assert settings.abs_url and settings.abs_token
         library = AbsClient(settings.abs_url, settings.abs_token.get_secret_value(), proxy=settings.abs_proxy)
-        sensors.append(FunctionSensor(Source.LIBRARY, lambda: library_facts(library, state), origin="audiobookshelf"))
+        sensors.append(LibrarySensor(library, state, clock()))
     else:
         log.warning(
             "Audiobookshelf not configured; add %s", " ".join(f"{k}=" for k in missing_for(settings, "audiobookshelf"))
