@@ -17,7 +17,7 @@ from mamcrawler.sensors.sources import Reading
 from mamcrawler.store import StateStore
 from mamcrawler.store.verified import verified_fields
 
-__all__ = ["LibrarySensor", "book_libraries", "library_facts"]
+__all__ = ["LibrarySensor", "book_libraries", "check_server_settings", "library_facts"]
 
 log = logging.getLogger("mamcrawler.sensors.library")
 SERVICE = "audiobookshelf"
@@ -49,6 +49,25 @@ def library_facts(library: AbsClient, state: StateStore) -> dict[str, Any]:
     return {"library": tuple(verified_fields(items, state))}
 
 
+def check_server_settings(library: AbsClient) -> list[str]:
+    """Warnings about server settings that undo mamcrawler's metadata (logged; also returned)."""
+    try:
+        settings = library.server_settings()
+    except ServiceError as err:
+        log.info("Audiobookshelf server settings not read: %s", err.code)
+        return []
+    warnings = []
+    if settings.get("scannerPreferMatchedMetadata") is True:
+        warnings.append(
+            "Audiobookshelf's 'Prefer matched metadata' is on: its Quick Match overwrites titles, authors, "
+            "series and narrators; mamcrawler puts verified values back only monthly — turn it off "
+            "(Settings → Scanner)"
+        )
+    for warning in warnings:
+        log.warning("%s", warning)
+    return warnings
+
+
 class LibrarySensor:
     """The library facts each cycle; a refused token is a gap whose warning says what to fix
     (the advice about a login or old-style token is logged once, at start)."""
@@ -57,13 +76,18 @@ class LibrarySensor:
 
     def __init__(self, library: AbsClient, state: StateStore, now: datetime) -> None:
         self.library, self.state = library, state
+        self.settings_checked = False
         advice = token_advice(library.token, now)
         if advice:
             log.warning("%s", advice)
 
     def sense(self, now: datetime) -> Reading:
         try:
-            return Reading(self.source, library_facts(self.library, self.state), origin=SERVICE)
+            facts = library_facts(self.library, self.state)
+            if not self.settings_checked:
+                self.settings_checked = True
+                check_server_settings(self.library)
+            return Reading(self.source, facts, origin=SERVICE)
         except ServiceAuthError as err:
             log.warning("library unavailable (%s): %s", err.code, err)
             return self._gap(err, now)

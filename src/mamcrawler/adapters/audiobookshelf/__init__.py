@@ -13,6 +13,7 @@ from mamcrawler.adapters.audiobookshelf.items import (
     parse_library,
     series_number,
 )
+from mamcrawler.adapters.audiobookshelf.paths import PathMap
 from mamcrawler.adapters.audiobookshelf.tokens import TokenInfo, refusal, token_advice, token_info
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "AbsItems",
     "AbsLibrary",
     "Malformed",
+    "PathMap",
     "TokenInfo",
     "non_empty",
     "parse_item",

@@ -18,18 +18,20 @@ from mamcrawler.actuators.live import LiveExecutor
 from mamcrawler.actuators.ports import TorrentFiles
 from mamcrawler.actuators.reconcile import Settled, reconcile
 from mamcrawler.adapters.audio import NarratorDetector, NarratorGuess
-from mamcrawler.adapters.audiobookshelf import AbsClient
+from mamcrawler.adapters.audiobookshelf import AbsClient, PathMap
 from mamcrawler.adapters.mam import MamClient
 from mamcrawler.adapters.metadata import AudnexusClient, GoodreadsClient
 from mamcrawler.adapters.prowlarr import ProwlarrClient
 from mamcrawler.adapters.qbittorrent import QbitClient
 from mamcrawler.app.jobs.library_flow import PostDownload
+from mamcrawler.app.jobs.library_import import LibraryImport
 from mamcrawler.app.runtime.cycle import Cycle
 from mamcrawler.app.runtime.policy_keeper import PolicyKeeper, PolicyTests
 from mamcrawler.app.runtime.settings import Settings, missing_for
 from mamcrawler.app.web.status import StatusBoard
 from mamcrawler.engine.policy.cases import policy_test_problems
 from mamcrawler.engine.rules.evaluators import evaluator_named
+from mamcrawler.errors import ConfigError
 from mamcrawler.facts import Source
 from mamcrawler.sensors.facts_file import read_facts_file
 from mamcrawler.sensors.library import LibrarySensor
@@ -132,7 +134,21 @@ def build_services(
             "Audiobookshelf not configured; add %s", " ".join(f"{k}=" for k in missing_for(settings, "audiobookshelf"))
         )
     post_download = None
+    try:
+        paths = PathMap.parse(settings.abs_path_map)
+    except ValueError as err:
+        raise ConfigError(str(err), ("ABS_PATH_MAP",)) from None
     if qbit is not None:
+        importer = None
+        if library is not None and settings.import_new_books:
+            importer = LibraryImport(
+                library,
+                state,
+                clock,
+                library_id=settings.abs_library_id or None,
+                paths=paths,
+                wait_seconds=settings.import_wait_seconds,
+            )
         post_download = PostDownload(
             qbit,
             state,
@@ -140,6 +156,8 @@ def build_services(
             holding_dir=settings.holding_dir,
             clock=clock,
             narrator=narrator_detector() if settings.narrator_detection else None,
+            importer=importer,
+            paths=paths,
         )
     files: TorrentFiles | None = None
     if settings.torrent_dir:
