@@ -1,7 +1,8 @@
 """Loading a simulator scenario file: YAML 1.2 → the validated ``Scenario`` model.
 
-Every problem (YAML syntax, unknown keys, wrong values, bad durations, references to
-torrents or releases that do not exist) is collected and raised at once as a
+Every problem (YAML syntax, unknown keys, wrong values, bad durations, numbers, durations
+and dates out of range (``engine.policy.limits``), references to torrents or releases that
+do not exist) is collected and raised at once as a
 ``ScenarioError`` whose issues read ``file:line:col: code: message`` — the same located
 form as policy errors, reusing the engine's ``load_located`` and ``validation_issues``.
 Reads one file; writes nothing. Imports pydantic, ``engine``, ``actuators.sim_scenario``
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from mamcrawler.engine.policy.limits import range_issues
 from mamcrawler.engine.policy.loader import validation_issues
 from mamcrawler.engine.policy.yaml_source import load_located
 from mamcrawler.errors import Issue, ScenarioError
@@ -35,7 +37,9 @@ def load_scenario(path: Path | str) -> Scenario:
         scenario = Scenario.model_validate(doc.data)
     except ValidationError as err:
         raise ScenarioError(validation_issues(err, doc)) from None
-    issues = []
+    issues = range_issues(scenario, doc.locate)
+    if issues:
+        raise ScenarioError(issues)
     for where, code, message in reference_problems(scenario):
         at = doc.locate(where)
         issues.append(Issue(at.file, at.line, at.col, code, f"{'.'.join(map(str, where))}: {message}"))
