@@ -34,6 +34,7 @@ from mamcrawler.store import WISHLIST
 
 pytestmark = [pytest.mark.integration]
 POLICIES = Path(__file__).resolve().parents[3] / "policies"
+WISHED = WantSource.WISHLIST
 FAST = PolitenessLimits(min_spacing_s=0.0, max_spacing_s=0.002, long_pause_s=(0.0, 0.002), backoff_base_s=0.01)
 
 
@@ -105,7 +106,9 @@ def test_no_audiobookshelf_means_library_unknown_and_owned_books_are_not_downloa
     startup = [r.getMessage() for r in caplog.get_records("setup") if r.name == "mamcrawler.wiring"]
     assert any("features off:" in m and "Audiobookshelf not configured (add ABS_URL= ABS_TOKEN=)" in m for m in startup)
     # the user also wishes for it (a wish-list entry): still held back while ownership is unknown
-    want = Want(book_key="solaris|stanislaw lem", title="Solaris", authors=("Stanislaw Lem",), source=WantSource.WISHLIST)
+    want = Want(
+        book_key="solaris|stanislaw lem", title="Solaris", authors=("Stanislaw Lem",), source=WantSource.WISHLIST
+    )
     services.state.add_to_list(WISHLIST, want.book_key, {"want": want.model_dump(mode="json")}, now=services.clock())
 
     run_cycle(services, dry_run=False)

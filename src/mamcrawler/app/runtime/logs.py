@@ -118,6 +118,9 @@ def configure_logging(secrets: Iterable[str], level: int = logging.INFO, log_fil
         handler = logging.FileHandler(private_file(refuse_env_file(log_file, "log file")), encoding="utf-8")
     handler.setFormatter(RedactingJsonFormatter(secrets))
     root = logging.getLogger()
+    for old in root.handlers:
+        if isinstance(old, logging.FileHandler):
+            old.close()
     root.handlers[:] = [handler]
     root.setLevel(level)
     for noisy in ("apscheduler", "httpx", "httpcore", "urllib3"):

@@ -101,7 +101,7 @@ def narrator_detector() -> Callable[[Path, Sequence[str]], NarratorGuess]:
 _NEEDS = {
     "qbittorrent": "downloads, seeding management, the ratio freeze and library imports",
     "tracker": "account checks, VIP and bonus-store purchases, searches and the weekly top-10",
-    "audiobookshelf": "owned-book checks (so the downloads that need them), upgrades, the top-10 comparison, metadata jobs",
+    "audiobookshelf": "owned-book checks (so the downloads needing them), upgrades, the top-10 comparison, metadata",
     "prowlarr": "Prowlarr searches (the tracker's own search still runs)",
 }
 
