@@ -79,6 +79,7 @@ def test_policy_schema_output_never_writes_the_env_file(project: Path, spelling:
         ("MAMCRAWLER_DATABASE_URL", "sqlite:///link.txt"),
         ("MAMCRAWLER_LOCK", "hard.txt"),
         ("MAMCRAWLER_HOLDING_DIR", "sub/../.env"),
+        ("MAMCRAWLER_LOG_FILE", "./.env"),
     ],
 )
 def test_settings_pointing_an_output_at_env_are_a_critical_block(

@@ -152,7 +152,7 @@ def run(dry_run: bool, once: bool, env_file: Path, no_api: bool) -> None:
         click.echo(f"error: {err}", err=True)
         sys.exit(2)
     secrets = KnownSecrets(settings.secrets())  # grows with the rotated tracker cookie
-    configure_logging(secrets)
+    configure_logging(secrets, log_file=settings.log_file)
     services = build_services(settings, secrets=secrets)
     try:
         services.keeper.load_initial()

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     policies_dir: Path = Field(Path("policies"), alias="MAMCRAWLER_POLICIES")
     journal_file: Path = Field(Path("mamcrawler-data/decisions.jsonl"), alias="MAMCRAWLER_JOURNAL")
     lock_file: Path = Field(Path("mamcrawler-data/mamcrawler.lock"), alias="MAMCRAWLER_LOCK")
+    log_file: Path | None = Field(
+        None, alias="MAMCRAWLER_LOG_FILE", description="Append the JSON log lines here (created 0600); unset: stderr."
+    )
     evaluator: str = Field("durable", alias="MAMCRAWLER_EVALUATOR", pattern="^(durable|reference)$")
     api_host: str = Field("127.0.0.1", alias="MAMCRAWLER_API_HOST")
     api_port: int = Field(8765, alias="MAMCRAWLER_API_PORT", ge=0, le=65535)
@@ -106,6 +109,7 @@ def check_output_paths(settings: Settings, env_file: Path | None = Path(".env"))
         ("MAMCRAWLER_JOURNAL (decisions journal)", settings.journal_file),
         ("MAMCRAWLER_LOCK (lock file)", settings.lock_file),
         ("MAMCRAWLER_HOLDING_DIR (holding folder)", settings.holding_dir),
+        *([("MAMCRAWLER_LOG_FILE (log file)", settings.log_file)] if settings.log_file is not None else []),
         *([("MAMCRAWLER_DATABASE_URL (database file)", database)] if database is not None else []),
     ]
     for what, path in outputs:
