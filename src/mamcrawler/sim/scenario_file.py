@@ -20,7 +20,9 @@ from mamcrawler.engine.policy.yaml_source import load_located
 from mamcrawler.errors import Issue, ScenarioError
 from mamcrawler.sim.scenario import Scenario, reference_problems
 
-__all__ = ["load_scenario"]
+__all__ = ["MAX_TICKS", "load_scenario"]
+
+MAX_TICKS = 100_000  # a year at hourly ticks is 8,760; ten years at 1-minute ticks would never end
 
 
 def load_scenario(path: Path | str) -> Scenario:
@@ -38,6 +40,11 @@ def load_scenario(path: Path | str) -> Scenario:
     except ValidationError as err:
         raise ScenarioError(validation_issues(err, doc)) from None
     issues = range_issues(scenario, doc.locate)
+    ticks = scenario.duration / scenario.tick
+    if ticks > MAX_TICKS:
+        at = doc.locate(("tick",) if "tick" in doc.data else ("duration",))
+        message = f"duration / tick = {ticks:.0f} ticks; a scenario may play at most {MAX_TICKS}"
+        issues.append(Issue(at.file, at.line, at.col, "too_many_ticks", message))
     if issues:
         raise ScenarioError(issues)
     for where, code, message in reference_problems(scenario):

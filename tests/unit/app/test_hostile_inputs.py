@@ -141,6 +141,7 @@ def test_a_few_aliases_still_work() -> None:
         ("start: 2026-03-02T00:00:00Z", "start: 9999-12-30T00:00:00Z", "date_out_of_range"),
         ("duration: 7d", "duration: 99999999999w", "invalid_value"),
         ("duration: 7d", "duration: 600w", "duration_out_of_range"),
+        ("duration: 7d\ntick: 1h", "duration: 500w\ntick: 1m", "too_many_ticks"),
         ("uploaded_gib: 900", 'uploaded_gib: "1e300"', "number_out_of_range"),
     ],
 )
@@ -149,7 +150,8 @@ def test_scenario_values_out_of_range_are_located_errors(tmp_path: Path, old: st
     assert old in text, old
     path = tmp_path / "scenario.yaml"
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    line = next(i for i, row in enumerate(path.read_text().splitlines(), 1) if new in row)
+    where = new.splitlines()[-1]  # the problem is reported at the last line written
+    line = next(i for i, row in enumerate(path.read_text().splitlines(), 1) if where in row)
 
     done = CliRunner().invoke(main, ["simulate", str(path), "--policies", str(POLICIES)])
 
