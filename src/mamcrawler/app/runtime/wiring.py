@@ -103,6 +103,8 @@ _NEEDS = {
     "tracker": "account checks, VIP and bonus-store purchases, searches and the weekly top-10",
     "audiobookshelf": "owned-book checks (so the downloads needing them), upgrades, the top-10 comparison, metadata",
     "prowlarr": "Prowlarr searches (the tracker's own search still runs)",
+    "tracker_by_file": "live account reads, purchases and searches (the facts file supplies its facts)",
+    "audiobookshelf_by_file": "upgrades and metadata jobs; owned-book checks too unless the facts file lists a library",
 }
 
 
@@ -157,7 +159,7 @@ def build_services(
         if prowlarr is None:
             _off(off, "prowlarr", "Prowlarr", missing_for(settings, "prowlarr"))
     else:
-        _off(off, "tracker", "the tracker", ("MAM_ID",))
+        _off(off, "tracker" if settings.facts_file is None else "tracker_by_file", "the tracker", ("MAM_ID",))
         if settings.facts_file is None:  # a facts file stands in for the tracker (manual mode)
             for source in (Source.TRACKER_ACCOUNT, Source.TRACKER_STORE, Source.TRACKER_SEARCH, Source.TRACKER_RULES):
                 sensors.append(NotConfigured(source, "the tracker", ("MAM_ID",)))
@@ -167,7 +169,8 @@ def build_services(
         library = AbsClient(settings.abs_url, settings.abs_token.get_secret_value(), proxy=settings.abs_proxy)
         sensors.append(FunctionSensor(Source.LIBRARY, lambda: library_facts(library, state), origin="audiobookshelf"))
     else:
-        _off(off, "audiobookshelf", "Audiobookshelf", missing_for(settings, "audiobookshelf"))
+        feature = "audiobookshelf" if settings.facts_file is None else "audiobookshelf_by_file"
+        _off(off, feature, "Audiobookshelf", missing_for(settings, "audiobookshelf"))
         sensors.append(NotConfigured(Source.LIBRARY, "Audiobookshelf", missing_for(settings, "audiobookshelf")))
     if off:
         log.warning("features off: %s", "; ".join(off))
