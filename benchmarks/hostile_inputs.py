@@ -20,11 +20,19 @@ ROOT = Path(__file__).resolve().parents[1]
 _CHILD = """
 import json, resource, sys, time
 from pathlib import Path
+
+def peak_kib():
+    # VmHWM belongs to this program's memory map (ru_maxrss would carry the forking parent's peak over exec)
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
 from mamcrawler.engine.policy.loader import load_policy_with_issues
 from mamcrawler.errors import ScenarioError
 from mamcrawler.sim.scenario_file import load_scenario
 kind, target = sys.argv[1], Path(sys.argv[2])
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+base = peak_kib()
 start = time.perf_counter()
 if kind == "policy":
     codes = sorted({i.code for i in load_policy_with_issues(target)[1]})
@@ -35,7 +43,7 @@ else:
     except ScenarioError as err:
         codes = sorted({i.code for i in err.issues})
 seconds = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+peak = peak_kib()
 print(json.dumps({"codes": codes, "seconds": seconds, "peak_kib": peak, "before_kib": base}))
 """
 

@@ -13,6 +13,7 @@ error after a few thousand nodes, not an hour of CPU and gigabytes of memory."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -151,9 +152,32 @@ def _too_large(name: str, size: int) -> Issue:
     return Issue(name, 1, 1, "file_too_large", f"{size} bytes; a policy or scenario file may hold {MAX_FILE_BYTES}")
 
 
+# brackets, and the comments and one-line quoted strings whose brackets do not count
+_FLOW = re.compile(r"""[\[\]{}]|#[^\n]*|'[^'\n]*'|"(?:\\.|[^"\\\n])*\"""")
+
+
+def _flow_too_deep(text: str, name: str) -> Issue | None:
+    """A fast look for ``[``/``{`` nested past ``MAX_DEPTH``: ruamel would refuse it too, but
+    only after weighing every possible key in its 1024-character window (a second or two)."""
+    depth = 0
+    for match in _FLOW.finditer(text):
+        char = match.group()[0]
+        if char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = text.count("\n", 0, match.start()) + 1
+                col = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+                return Issue(name, line, col, "too_deep", f"nested deeper than {MAX_DEPTH} levels")
+        elif char in "]}":
+            depth = max(0, depth - 1)
+    return None
+
+
 def parse_located(text: str, name: str) -> tuple[LocatedDocument | None, list[Issue]]:
     if len(text) > MAX_FILE_BYTES:
         return None, [_too_large(name, len(text.encode("utf-8")))]
+    if (deep := _flow_too_deep(text, name)) is not None:
+        return None, [deep]
     try:
         root = _yaml().load(text)
     except MarkedYAMLError as err:
