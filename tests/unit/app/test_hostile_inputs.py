@@ -66,6 +66,8 @@ from mamcrawler.engine.policy.loader import load_policy_with_issues
 from mamcrawler.errors import ScenarioError
 from mamcrawler.sim.scenario_file import load_scenario
 kind, target = sys.argv[1], Path(sys.argv[2])
+# a loader without limits must fail this test, not swallow the machine's memory
+resource.setrlimit(resource.RLIMIT_AS, (2 * 1024**3, 2 * 1024**3))
 start = time.perf_counter()
 if kind == "policy":
     codes = [i.code for i in load_policy_with_issues(target)[1]]
