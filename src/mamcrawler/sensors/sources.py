@@ -52,11 +52,40 @@ class FunctionSensor:
             return Reading(self.source, gap=FactGap(source=self.source, code="error", message=str(err), since=now))
 
 
+NOT_CONFIGURED = "not_configured"
+
+# the snapshot field that carries a source's facts (to tell when another reader supplied them)
+SOURCE_FIELD = {
+    Source.LIBRARY: "library",
+    Source.QBITTORRENT: "torrents",
+    Source.TRACKER_ACCOUNT: "account",
+    Source.TRACKER_SEARCH: "releases",
+    Source.TRACKER_STORE: "store_prices",
+    Source.TRACKER_RULES: "events",
+}
+
+
+class NotConfigured:
+    """A service whose settings are missing: its facts are unknown — a gap with code
+    ``not_configured`` every cycle — never known and empty (an unconfigured library is not
+    an empty library). Rules that need the source fail closed."""
+
+    def __init__(self, source: Source, service: str, missing: Sequence[str]) -> None:
+        self.source = source
+        keys = " ".join(f"{k}=" for k in missing)
+        self.message = f"{service} is not configured" + (f"; add {keys}" if keys else "")
+
+    def sense(self, now: datetime) -> Reading:
+        return Reading(self.source, gap=FactGap(source=self.source, code=NOT_CONFIGURED, message=self.message))
+
+
 def gather(sensors: Sequence[Sensor], state: StateStore, now: datetime) -> FactSnapshot:
-    """Read every sensor and the store into one snapshot."""
+    """Read every sensor and the store into one snapshot. A ``not_configured`` gap gives
+    way when another reader (a facts file) supplied that source's facts."""
     fields: dict[str, Any] = {}
     provenance: list[Provenance] = []
     gaps: list[FactGap] = []
+    supplied: dict[str, str] = {}
     for sensor in sensors:
         reading = sensor.sense(now)
         if reading.gap is not None:
@@ -64,10 +93,15 @@ def gather(sensors: Sequence[Sensor], state: StateStore, now: datetime) -> FactS
             continue
         provenance.append(Provenance(source=reading.source, observed_at=now, origin=reading.origin))
         for key, value in reading.facts.items():
+            supplied.setdefault(key, reading.origin)
             if key in ("releases", "events") and key in fields:
                 fields[key] = (*fields[key], *value)
             else:
                 fields[key] = value
+    for gap in [g for g in gaps if g.code == NOT_CONFIGURED and SOURCE_FIELD.get(g.source) in supplied]:
+        gaps.remove(gap)
+        origin = supplied[SOURCE_FIELD[gap.source]]
+        provenance.append(Provenance(source=gap.source, observed_at=now, origin=origin))
     today = now.date().isoformat()
     wants: list[Want] = list(state.wants())
     for item in state.list_items(VIP_PENDING):

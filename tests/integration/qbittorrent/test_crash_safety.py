@@ -106,6 +106,7 @@ def environment(base: Path, qbit_url: str, book: Book) -> dict[str, str]:
             }
         ],
         "wants": [{"book_key": "dune|author", "title": "Dune"}],
+        "library": [],  # no Audiobookshelf here: the library is known and empty
     }
     (base / "facts.json").write_text(json.dumps(facts))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("QBIT_", "MAM", "MAMCRAWLER_"))}

@@ -25,7 +25,7 @@ from mamcrawler.app.jobs.metadata_jobs import (
     verified_fields,
 )
 from mamcrawler.app.runtime.daemon import Daemon, JobSpec, single_instance
-from mamcrawler.app.runtime.logs import configure_logging
+from mamcrawler.app.runtime.logs import KnownSecrets, configure_logging
 from mamcrawler.app.runtime.settings import load_settings
 from mamcrawler.app.runtime.wiring import Services, build_services
 from mamcrawler.app.web.api import ApiServer
@@ -158,8 +158,9 @@ def run(dry_run: bool, once: bool, env_file: Path, no_api: bool) -> None:
     except ConfigError as err:
         click.echo(f"error: {err}", err=True)
         sys.exit(2)
-    configure_logging(settings.secrets())
-    services = build_services(settings)
+    secrets = KnownSecrets(settings.secrets())  # grows with the rotated tracker cookie
+    configure_logging(secrets, log_file=settings.log_file)
+    services = build_services(settings, secrets=secrets)
     try:
         services.keeper.load_initial()
     except PolicyError as err:
@@ -182,7 +183,7 @@ def run(dry_run: bool, once: bool, env_file: Path, no_api: bool) -> None:
                     host=settings.api_host,
                     port=settings.api_port,
                     journal_file=settings.journal_file,
-                    secrets=settings.secrets(),
+                    secrets=secrets,
                     clock=services.clock,
                 )
                 api.start()

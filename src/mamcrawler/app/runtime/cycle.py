@@ -19,6 +19,7 @@ from mamcrawler.actuators.live import Execution, LiveExecutor
 from mamcrawler.engine import DecisionBatch, Evaluator, Policy, decide
 from mamcrawler.engine.records import redact
 from mamcrawler.facts import FactSnapshot
+from mamcrawler.paths import open_private, refuse_env_file
 from mamcrawler.sensors.sources import Sensor, gather
 from mamcrawler.store import Database, StateStore
 from mamcrawler.store.schema import DecisionEntry
@@ -83,6 +84,5 @@ class Cycle:
             except IntegrityError:
                 s.rollback()
         if self.journal_file is not None and lines:
-            self.journal_file.parent.mkdir(parents=True, exist_ok=True)
-            with self.journal_file.open("a", encoding="utf-8") as out:
+            with open_private(refuse_env_file(self.journal_file, "decisions journal")) as out:
                 out.write("\n".join(lines) + "\n")

@@ -20,6 +20,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from mamcrawler.errors import ConfigError, MamcrawlerError
+from mamcrawler.paths import private_file, refuse_env_file
 
 log = logging.getLogger("mamcrawler.daemon")
 
@@ -27,8 +28,7 @@ log = logging.getLogger("mamcrawler.daemon")
 @contextmanager
 def single_instance(lock_file: Path) -> Iterator[IO[str]]:
     """Hold an exclusive lock for the process's life; a second daemon refuses to start."""
-    lock_file.parent.mkdir(parents=True, exist_ok=True)
-    handle = lock_file.open("a+")
+    handle = private_file(refuse_env_file(lock_file, "lock file"), tighten=False).open("a+")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

@@ -1,7 +1,9 @@
 """Settings: service URLs, credentials, paths and intervals from the environment or a
 ``.env`` file (pydantic-settings). mamcrawler only reads ``.env``; it never writes it.
 Secrets are ``SecretStr`` so they never print; a missing setting becomes a
-``ConfigError`` that lists the exact ``KEY=`` lines to add. Policy never lives here."""
+``ConfigError`` that lists the exact ``KEY=`` lines to add; an output path (database,
+journal, lock, holding folder) that is the ``.env`` file is a ``CriticalBlock``. Policy
+never lives here."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mamcrawler.errors import ConfigError
+from mamcrawler.paths import refuse_env_file, sqlite_path
 
 PREFIX = "MAMCRAWLER_"
 
@@ -68,6 +71,9 @@ class Settings(BaseSettings):
     policies_dir: Path = Field(Path("policies"), alias="MAMCRAWLER_POLICIES")
     journal_file: Path = Field(Path("mamcrawler-data/decisions.jsonl"), alias="MAMCRAWLER_JOURNAL")
     lock_file: Path = Field(Path("mamcrawler-data/mamcrawler.lock"), alias="MAMCRAWLER_LOCK")
+    log_file: Path | None = Field(
+        None, alias="MAMCRAWLER_LOG_FILE", description="Append the JSON log lines here (created 0600); unset: stderr."
+    )
     evaluator: str = Field("durable", alias="MAMCRAWLER_EVALUATOR", pattern="^(durable|reference)$")
     api_host: str = Field("127.0.0.1", alias="MAMCRAWLER_API_HOST")
     api_port: int = Field(8765, alias="MAMCRAWLER_API_PORT", ge=0, le=65535)
@@ -96,13 +102,30 @@ _FIELD_OF = {f.alias: name for name, f in Settings.model_fields.items() if f.ali
 
 
 def load_settings(env_file: Path | None = Path(".env")) -> Settings:
-    """Read settings; invalid values become a ``ConfigError`` naming the key."""
+    """Read settings; invalid values become a ``ConfigError`` naming the key, and an output
+    path that is the ``.env`` file a ``CriticalBlock`` (§27)."""
     try:
-        return Settings(_env_file=env_file)
+        settings = Settings(_env_file=env_file)
     except ValidationError as err:
         keys = tuple(str(e["loc"][0]) for e in err.errors())
         details = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in err.errors())
         raise ConfigError(f"invalid settings: {details}", keys) from None
+    check_output_paths(settings, env_file)
+    return settings
+
+
+def check_output_paths(settings: Settings, env_file: Path | None = Path(".env")) -> None:
+    """Every path mamcrawler writes to, refused if it is the ``.env`` file (``CriticalBlock``)."""
+    database = sqlite_path(settings.database_url)
+    outputs = [
+        ("MAMCRAWLER_JOURNAL (decisions journal)", settings.journal_file),
+        ("MAMCRAWLER_LOCK (lock file)", settings.lock_file),
+        ("MAMCRAWLER_HOLDING_DIR (holding folder)", settings.holding_dir),
+        *([("MAMCRAWLER_LOG_FILE (log file)", settings.log_file)] if settings.log_file is not None else []),
+        *([("MAMCRAWLER_DATABASE_URL (database file)", database)] if database is not None else []),
+    ]
+    for what, path in outputs:
+        refuse_env_file(path, what, env_file)
 
 
 def missing_for(settings: Settings, feature: str) -> tuple[str, ...]:

@@ -35,7 +35,7 @@ class ApiServer:
         clock: Callable[[], datetime],
     ) -> None:
         self.board, self.journal_file, self.clock = board, journal_file, clock
-        self.secrets = [s for s in secrets if s]
+        self.secrets = secrets  # live: a KnownSecrets grows with the rotated tracker cookie
         handler = self._handler()
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
@@ -76,7 +76,7 @@ class ApiServer:
         return journal_records(self.journal_file) if self.journal_file else []
 
     def scrub(self, text: str) -> str:
-        for secret in self.secrets:
+        for secret in sorted((s for s in self.secrets if s), key=len, reverse=True):
             text = text.replace(secret, "***")
         return text
 
