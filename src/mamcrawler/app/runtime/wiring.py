@@ -66,7 +66,7 @@ class Services:
     goodreads: GoodreadsClient | None = None
 
     def reconcile(self) -> list[Settled]:
-        return reconcile(self.journal, torrents=self.qbit, store=self.tracker, clock=self.clock)
+        return reconcile(self.journal, state=self.state, torrents=self.qbit, store=self.tracker, clock=self.clock)
 
     def close(self) -> None:
         if self.qbit is not None:
