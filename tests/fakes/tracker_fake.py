@@ -133,10 +133,12 @@ class _Handler(QuietHandler):
         if value not in state.cookies:
             self._send(403, b"<html>Invalid session</html>", "text/html", rotate=False)
             return
-        if self._hostile(state, path):
+        store = "/json/bonusBuy.php"  # the personal-freeleech path carries a stamp: one mode for the store
+        mode_key = store if path.startswith(store) and path not in state.hostile else path
+        if self._hostile(state, mode_key):
             return
         params = dict(query)
-        mode = state.hostile.get(path, "")
+        mode = state.hostile.get(mode_key, "")
         if path == "/jsonLoad.php":
             self._json(state.account)
         elif path == "/tor/js/loadSearchJSONbasic.php":
