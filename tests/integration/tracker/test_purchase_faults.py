@@ -33,12 +33,14 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fakes"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from click.testing import CliRunner
 from purchase_child import FAST, one_action_batch
 from tracker_fake import TrackerState, tracker_fake
 
 from mamcrawler.actuators.live import LiveExecutor, journal_key
 from mamcrawler.actuators.reconcile import reconcile, settle_by_person
 from mamcrawler.adapters.mam import MamClient, Politeness
+from mamcrawler.app.cli.main import main
 from mamcrawler.engine.actions import Action, BuyPersonalFreeleech, BuyUploadCredit, BuyVip
 from mamcrawler.errors import JournalError
 from mamcrawler.facts import Memory
@@ -225,3 +227,20 @@ def test_killed_after_send_each_kind_is_settled_from_history_and_never_resent(
     assert memory.purchases_in_doubt == ()
     if kind != "vip":
         assert memory.purchases_today == 1
+
+
+def test_the_journal_cli_lists_and_settles_an_open_purchase(rig: Rig, tmp_path: Path) -> None:
+    rig.state.hostile = {STORE_PATH: "applied:502", HISTORY_PATH: "error:9"}
+    assert rig.run(KINDS["upload"]) == "left_open"
+    env = {"MAMCRAWLER_DATABASE_URL": rig.db.url}
+    none = ["--env-file", str(tmp_path / "none.env")]
+    listed = CliRunner().invoke(main, ["journal", "open", *none], env=env)
+    assert listed.exit_code == 0 and "sent_unconfirmed" in listed.output
+    entry_id = int(listed.output.split("\t", 1)[0])
+    settled = CliRunner().invoke(main, ["journal", "settle", str(entry_id), "applied", *none], env=env)
+    assert settled.exit_code == 0, settled.output
+    assert "settled: applied" in settled.output
+    assert rig.today().purchases_today == 1 and rig.today().purchases_in_doubt == ()
+    again = CliRunner().invoke(main, ["journal", "settle", str(entry_id), "not_applied", *none], env=env)
+    assert again.exit_code == 1 and "not open" in again.output
+    assert rig.run(KINDS["upload"]) == "skipped_already_done" and rig.bought() == 1
