@@ -114,7 +114,7 @@ def build_services(
             proxy=settings.qbit_proxy,
             clock=clock,
         )
-        sensors.append(QbitSensor(qbit, state, journal))
+        sensors.append(QbitSensor(qbit, state, journal, hold_tag=settings.qbit_hold_tag))
     if settings.facts_file is not None:
         facts_path = Path(settings.facts_file)
         sensors.append(FunctionSensor(Source.TRACKER_ACCOUNT, lambda: read_facts_file(facts_path), origin="facts file"))
