@@ -9,8 +9,10 @@ history is not taken for absence) → ``rolled_back``, the next cycle decides af
 history unreadable or slow → left open with a warning. Nothing is ever resent blind.
 A person can settle an entry too (``mamcrawler journal settle ID applied|not_applied``).
 Each settlement commits the memory it implies (counters, bought releases, lifted doubt)
-in the journal's transaction. Torrent controls and local list changes are idempotent
-and rolled back for the next cycle to re-decide (a pause stays remembered as ours).
+in the journal's transaction. A pause is looked up in qBittorrent: paused → ``applied``
+(remembered as ours, so recovery resumes it), not paused → ``rolled_back`` (forgotten).
+Other torrent controls and local list changes are idempotent and rolled back for the
+next cycle to re-decide.
 Imports ``store``, ``engine.actions``, ``errors`` and the ports."""
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from datetime import datetime, timedelta
 
 from mamcrawler.actuators.ports import BonusStore, TorrentClient
 from mamcrawler.actuators.remember import Remembering
-from mamcrawler.engine.actions import AddTorrent, BuyPersonalFreeleech, BuyUploadCredit, BuyVip
+from mamcrawler.engine.actions import AddTorrent, BuyPersonalFreeleech, BuyUploadCredit, BuyVip, PauseTorrent
 from mamcrawler.errors import JournalError, ServiceError
 from mamcrawler.store import ActionJournal, JournalEntry, StateStore
 from mamcrawler.store.journal import OPEN, Status
@@ -73,6 +75,11 @@ def _verdict(
         if entry.updated_at is not None and now - entry.updated_at < grace:
             return "left_open", "history_may_lag"
         return "rolled_back", "purchase_absent"
+    if isinstance(action, PauseTorrent):  # was our pause made? qBittorrent's state says
+        if torrents is None:
+            return "left_open", "qbittorrent_not_configured"
+        made = torrents.is_paused(action.hash)
+        return ("applied", "torrent_paused") if made else ("rolled_back", "torrent_not_paused")
     return "rolled_back", "idempotent_redecide"
 
 

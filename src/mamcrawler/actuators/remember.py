@@ -68,9 +68,9 @@ def after_outcome(action: Action, status: str) -> Change | None:
     if isinstance(action, PURCHASES):  # provably not made: the doubt is lifted
         key = doubt_key(action)
         return lambda m: m.model_copy(update={"purchases_in_doubt": _without(m.purchases_in_doubt, key)})
-    if isinstance(action, PauseTorrent) and status == "failed":  # the pause was refused: not ours
+    if isinstance(action, PauseTorrent):  # refused, or proven not made: not ours
         return lambda m: m.model_copy(update={"frozen_torrent_hashes": _without(m.frozen_torrent_hashes, action.hash)})
-    return None  # a rolled-back pause may have happened: it stays ours, to be resumed on recovery
+    return None
 
 
 def _applied(action: Action) -> Change | None:

@@ -172,6 +172,11 @@ class QbitClient:
     def has_torrent(self, info_hash: str) -> bool:
         return self._call(lambda: bool(self._api.torrents_info(torrent_hashes=info_hash.lower())))
 
+    def is_paused(self, info_hash: str) -> bool | None:
+        """Is the torrent paused (stopped) now? ``None`` when qBittorrent does not have it."""
+        info = self._call(lambda: list(self._api.torrents_info(torrent_hashes=info_hash.lower())))
+        return fold_state(str(info[0].get("state"))) in PAUSED if info else None
+
     def add_torrent(
         self, data: bytes, *, category: str, tags: Sequence[str], paused: bool = False, save_path: str | None = None
     ) -> str:
