@@ -12,6 +12,7 @@ loopback tracker fake, under each fault at each journal point.
     500 before applying (unknowable)      sent_unconfirmed   not sent again        absent → open within the
                                                                                    grace, then rolled_back
     explicit success:false / 4xx          failed             may be decided again  —
+    connection refused (never sent)       failed             may be decided again  —
     history slow or failing               stays open         not sent again        —
     process killed after send             intent             —                     applied at restart
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -244,3 +246,12 @@ def test_the_journal_cli_lists_and_settles_an_open_purchase(rig: Rig, tmp_path: 
     again = CliRunner().invoke(main, ["journal", "settle", str(entry_id), "not_applied", *none], env=env)
     assert again.exit_code == 1 and "not open" in again.output
     assert rig.run(KINDS["upload"]) == "skipped_already_done" and rig.bought() == 1
+
+
+def test_a_store_that_cannot_be_reached_is_failed_nothing_left_open(rig: Rig) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]  # nothing listens here once the socket closes
+    rig.executor.store = MamClient(f"http://127.0.0.1:{port}", "cookie-0", politeness=Politeness(FAST), timeout=1.0)
+    assert rig.run(KINDS["vip"]) == "failed"  # the connection was refused: the request never left
+    assert rig.today().purchases_in_doubt == ()
