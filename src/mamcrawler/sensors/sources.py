@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from mamcrawler.adapters.qbittorrent.states import HOLD_TAG, who_paused
 from mamcrawler.errors import MamcrawlerError, ServiceError
-from mamcrawler.facts import FactGap, FactSnapshot, PausedBy, Provenance, Source, TorrentState, Want, WantSource
+from mamcrawler.facts import FactGap, FactSnapshot, Provenance, Source, Want, WantSource
 from mamcrawler.store import BAD_RELEASES, VIP_PENDING, StateStore
 
 log = logging.getLogger("mamcrawler.sensors.sources")
@@ -125,13 +126,14 @@ class QbitSensor:
     """qBittorrent → torrent facts, joined with what the store knows: which torrents
     mamcrawler added (tag ``mamcrawler``; ``mamcrawler-free`` when they cost no ratio),
     which release and book each one is (from applied AddTorrent journal entries), and
-    who paused a paused torrent (mamcrawler only if the freeze recorded it; anyone
-    else's pause counts as the user's and is never undone)."""
+    who paused a paused torrent (``adapters.qbittorrent.who_paused``: a person only by
+    the hold tag; mamcrawler when its pause is remembered; qBittorrent at its share
+    limits)."""
 
     source = Source.QBITTORRENT
 
-    def __init__(self, client: Any, state: StateStore, journal: Any) -> None:
-        self.client, self.state, self.journal = client, state, journal
+    def __init__(self, client: Any, state: StateStore, journal: Any, *, hold_tag: str = HOLD_TAG) -> None:
+        self.client, self.state, self.journal, self.hold_tag = client, state, journal, hold_tag
 
     def sense(self, now: datetime) -> Reading:
         try:
@@ -148,9 +150,7 @@ class QbitSensor:
         facts = []
         for t in torrents:
             action = known.get(t.hash)
-            paused_by = PausedBy.NOBODY
-            if t.state in (TorrentState.PAUSED_UPLOAD, TorrentState.PAUSED_DOWNLOAD):
-                paused_by = PausedBy.MAMCRAWLER if t.hash in frozen else PausedBy.USER
+            paused_by = who_paused(t, frozen, self.hold_tag)  # a person's hold is the hold tag only
             facts.append(
                 t.model_copy(
                     update={

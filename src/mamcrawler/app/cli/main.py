@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from mamcrawler import __version__
+from mamcrawler.app.cli.journal import journal
 from mamcrawler.app.cli.policy import policy
 from mamcrawler.app.cli.run import run
 from mamcrawler.app.cli.simulate import explain, simulate
@@ -40,3 +41,4 @@ main.add_command(policy)
 main.add_command(simulate)
 main.add_command(explain)
 main.add_command(run)
+main.add_command(journal)

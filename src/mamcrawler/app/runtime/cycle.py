@@ -3,11 +3,18 @@
 Reads the sensors into a snapshot, decides under the policy in force (which the records
 name), appends the decision records to the JSONL journal and the store, and hands the
 planned actions to the live executor — which, under ``--dry-run``, journals them as
-planned and sends nothing. Imports ``sensors``, ``actuators``, ``engine``, ``store``."""
+planned and sends nothing. Purchases left open by an earlier cycle are settled from the
+bonus history first, so the memory read next already counts them.
+
+One cycle at a time in a process: ``CYCLE_LOCK`` (re-entrant) is held by ``Cycle.run``
+and by every daemon job (``daemon.run_job``) — monitor, daily, weekly, metadata and
+post-download work never overlap, so two batches never act on the same counters, caps
+or files at once. Imports ``sensors``, ``actuators``, ``engine``, ``store``."""
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +32,7 @@ from mamcrawler.store import Database, StateStore
 from mamcrawler.store.schema import DecisionEntry
 
 log = logging.getLogger("mamcrawler.cycle")
+CYCLE_LOCK = threading.RLock()  # every job that decides or acts holds it
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,13 @@ class Cycle:
     secrets: Sequence[str] = ()
 
     def run(self, policy: Policy, sensors: Sequence[Sensor], *, now: datetime, dry_run: bool) -> CycleResult:
+        with CYCLE_LOCK:
+            return self._run(policy, sensors, now=now, dry_run=dry_run)
+
+    def _run(self, policy: Policy, sensors: Sequence[Sensor], *, now: datetime, dry_run: bool) -> CycleResult:
+        if not dry_run:
+            for settled in self.executor.settle_open_purchases():
+                log.info("open purchase %s: %s (%s)", settled.key, settled.status, settled.reason)
         snapshot = gather(sensors, self.state, now)
         batch = decide(policy, snapshot, now=now, evaluator=self.evaluator)
         self._journal(batch)

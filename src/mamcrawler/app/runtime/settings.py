@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     qbit_password: SecretStr | None = Field(None, alias="QBIT_PASSWORD")
     qbit_proxy: str | None = Field(None, alias="QBIT_PROXY", description="Optional proxy URL for qBittorrent.")
     qbit_timeout_seconds: float = Field(10.0, alias="QBIT_TIMEOUT_SECONDS", gt=0)
+    qbit_hold_tag: str = Field(
+        "mamcrawler-hold",
+        alias="MAMCRAWLER_HOLD_TAG",
+        min_length=1,
+        description="qBittorrent tag a person sets to keep a torrent paused; mamcrawler never resumes it.",
+    )
     # the tracker (§1, §4, §7)
     mam_base_url: str = Field("https://www.myanonamouse.net", alias="MAM_BASE_URL")
     mam_id: SecretStr | None = Field(None, alias="MAM_ID", description="The session cookie value.")

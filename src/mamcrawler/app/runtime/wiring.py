@@ -71,7 +71,7 @@ class Services:
     features_off: list[str] = field(default_factory=list)
 
     def reconcile(self) -> list[Settled]:
-        return reconcile(self.journal, torrents=self.qbit, store=self.tracker, clock=self.clock)
+        return reconcile(self.journal, state=self.state, torrents=self.qbit, store=self.tracker, clock=self.clock)
 
     def close(self) -> None:
         if self.qbit is not None:
@@ -128,7 +128,7 @@ def build_services(
             proxy=settings.qbit_proxy,
             clock=clock,
         )
-        sensors.append(QbitSensor(qbit, state, journal))
+        sensors.append(QbitSensor(qbit, state, journal, hold_tag=settings.qbit_hold_tag))
     if settings.facts_file is not None:
         facts_path = Path(settings.facts_file)
         sensors.append(FunctionSensor(Source.TRACKER_ACCOUNT, lambda: read_facts_file(facts_path), origin="facts file"))
