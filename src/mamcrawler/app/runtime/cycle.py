@@ -13,15 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy.exc import IntegrityError
-
 from mamcrawler.actuators.live import Execution, LiveExecutor
 from mamcrawler.engine import DecisionBatch, Evaluator, Policy, decide
 from mamcrawler.engine.records import redact
 from mamcrawler.facts import FactSnapshot
 from mamcrawler.sensors.sources import Sensor, gather
 from mamcrawler.store import Database, StateStore
-from mamcrawler.store.schema import DecisionEntry
+from mamcrawler.store.decisions import DecisionStore
 
 log = logging.getLogger("mamcrawler.cycle")
 
@@ -45,7 +43,7 @@ class Cycle:
     def run(self, policy: Policy, sensors: Sequence[Sensor], *, now: datetime, dry_run: bool) -> CycleResult:
         snapshot = gather(sensors, self.state, now)
         batch = decide(policy, snapshot, now=now, evaluator=self.evaluator)
-        self._journal(batch)
+        self._journal(batch, dry_run=dry_run)
         executions = tuple(self.executor.execute(batch, dry_run=dry_run))
         for gap in snapshot.gaps:
             log.warning("fact gap: %s (%s); rules needing it did not act", gap.source.value, gap.code)
@@ -60,29 +58,15 @@ class Cycle:
         )
         return CycleResult(snapshot, batch, executions)
 
-    def _journal(self, batch: DecisionBatch) -> None:
-        lines = []
-        with self.db.session() as s:
-            for record in batch.records:
-                body, hidden = redact(record.model_dump(mode="json"), self.secrets)
-                if hidden:
-                    body["redacted"] = sorted({*body.get("redacted", ()), *hidden})
-                lines.append(record.model_validate(body).to_json())
-                if s.get(DecisionEntry, record.decision_id) is None:
-                    s.add(
-                        DecisionEntry(
-                            decision_id=record.decision_id,
-                            decided_at=record.decided_at,
-                            policy_hash=record.policy_hash,
-                            outcome=record.outcome,
-                            record_json=lines[-1],
-                        )
-                    )
-            try:
-                s.flush()
-            except IntegrityError:
-                s.rollback()
-        if self.journal_file is not None and lines:
+    def _journal(self, batch: DecisionBatch, *, dry_run: bool) -> None:
+        records = []
+        for record in batch.records:
+            body, hidden = redact(record.model_dump(mode="json"), self.secrets)
+            if hidden:
+                body["redacted"] = sorted({*body.get("redacted", ()), *hidden})
+            records.append(record.model_validate(body))
+        DecisionStore(self.db).append(records, dry_run=dry_run)  # the journal; the JSONL is its export
+        if self.journal_file is not None and records:
             self.journal_file.parent.mkdir(parents=True, exist_ok=True)
             with self.journal_file.open("a", encoding="utf-8") as out:
-                out.write("\n".join(lines) + "\n")
+                out.write("".join(r.to_json() + "\n" for r in records))

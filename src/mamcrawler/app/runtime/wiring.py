@@ -37,6 +37,7 @@ from mamcrawler.sensors.facts_file import read_facts_file
 from mamcrawler.sensors.sources import FunctionSensor, QbitSensor, Sensor
 from mamcrawler.sensors.tracker import tracker_sensors
 from mamcrawler.store import ActionJournal, Database, StateStore, StoredCookie
+from mamcrawler.store.decisions import DecisionStore
 
 log = logging.getLogger("mamcrawler.wiring")
 
@@ -169,7 +170,7 @@ def build_services(
         executor,
         cycle,
         keeper,
-        StatusBoard(state),
+        StatusBoard(state, decisions=DecisionStore(db)),
         qbit,
         sensors,
         clock,
