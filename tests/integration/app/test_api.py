@@ -89,7 +89,7 @@ def test_autonomous_switch_and_sync_now(env: tuple[Served, httpx.Client]) -> Non
 
 
 def test_decisions_page_filter_and_explain(env: tuple[Served, httpx.Client]) -> None:
-    s, client = env
+    _, client = env
     first = client.get("/api/decisions", params={"limit": 2}).json()
     assert len(first["decisions"]) == 2 and first["next_before"] is not None
     second = client.get("/api/decisions", params={"limit": 2, "before": first["next_before"]}).json()

@@ -15,10 +15,9 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field, model_validator
 
-from mamcrawler.app.web.dashboard import STATIC_DIR, render_dashboard, render_live
+from mamcrawler.app.web.dashboard import render_dashboard, render_live
 from mamcrawler.app.web.metrics import Metrics
 from mamcrawler.app.web.security import GuardMiddleware
 from mamcrawler.app.web.status import StatusBoard
@@ -75,7 +74,6 @@ def create_app(ctx: WebContext) -> FastAPI:
         description="Send the API key in the X-Api-Key header (`mamcrawler apikey` prints it).",
     )
     app.add_middleware(GuardMiddleware, key=ctx.api_key, hosts=ctx.hosts)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     board = ctx.board
 
     @app.get("/health", tags=["system"])

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from mamcrawler.app.web.status import StatusBoard
 from mamcrawler.store.decisions import DecisionStore
@@ -64,6 +65,9 @@ _ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+# inline, so the page needs no second request (and no key-less route)
+_STYLE = Markup((STATIC_DIR / "app.css").read_text(encoding="utf-8"))
+_SCRIPT = Markup((STATIC_DIR / "app.js").read_text(encoding="utf-8"))
 _ENV.filters.update(span=span, number=number, words=words, clock_time=clock_time)
 
 
@@ -104,4 +108,4 @@ def render_live(board: StatusBoard, decisions: DecisionStore, *, now: datetime) 
 def render_dashboard(board: StatusBoard, decisions: DecisionStore, *, now: datetime, api_key: str) -> str:
     ctx = context(board, decisions, now=now)
     live = _ENV.get_template("live.html").render(ctx)
-    return _ENV.get_template("page.html").render(ctx, live=live, api_key=api_key)
+    return _ENV.get_template("page.html").render(ctx, live=live, api_key=api_key, style=_STYLE, script=_SCRIPT)

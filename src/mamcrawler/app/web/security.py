@@ -1,7 +1,7 @@
 """Who may talk to the web app, as the *arr apps do it: an API key (``X-Api-Key`` header,
 or ``?apikey=`` on a GET so a browser can open the dashboard) generated once into the data
 directory with mode 0600; a Host allow-list so a DNS-rebinding page is refused; POSTs need
-the header (a cross-site form cannot send one) and a same-site ``Origin`` when one is sent.
+the header (a cross-site form cannot send one) and the page's own ``Origin`` when one is sent.
 ``/health`` is the one open route. Imports the standard library and starlette."""
 
 from __future__ import annotations
@@ -108,11 +108,8 @@ class GuardMiddleware:
             return
         if method not in ("GET", "HEAD", "OPTIONS"):
             origin = headers.get("origin")
-            if origin and origin != "null" and host_name(urlsplit(origin).netloc) not in self.hosts:
+            if origin is not None and urlsplit(origin).netloc.lower() != headers.get("host", "").lower():
                 await _refuse(send, 403, "cross_site_request", f"requests from {origin} are refused")
-                return
-            if origin == "null":
-                await _refuse(send, 403, "cross_site_request", "requests from an opaque origin are refused")
                 return
         await self.app(scope, receive, send)
 
