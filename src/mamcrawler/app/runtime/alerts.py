@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
@@ -36,13 +37,20 @@ class AppriseNotifier:
     """Delivers to every configured Apprise URL; a failed delivery is logged, never raised."""
 
     def __init__(self, urls: Iterable[str]) -> None:
-        import apprise  # imported here: only a configured notifier needs it
+        with warnings.catch_warnings():  # apprise's plugins import the deprecated imghdr
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import apprise  # imported here: only a configured notifier needs it
 
-        self._apprise = apprise
-        self.targets = apprise.Apprise()
+            self._apprise = apprise
+            self.targets = apprise.Apprise()
         for url in urls:
-            if not self.targets.add(url):
+            if not self._add(url):
                 log.warning("notification URL not understood by Apprise (ignored): %s", url.split("://", 1)[0] + "://…")
+
+    def _add(self, url: str) -> bool:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return bool(self.targets.add(url))
 
     def send(self, title: str, body: str, *, critical: bool) -> bool:
         kind = self._apprise.NotifyType.FAILURE if critical else self._apprise.NotifyType.WARNING
