@@ -21,6 +21,7 @@ from fastapi import HTTPException
 
 from mamcrawler.adapters.audio import NarratorDetector, match_narrator
 from mamcrawler.app.cli.apikey import api_key_of
+from mamcrawler.app.cli.entry import STOP_REQUESTED
 from mamcrawler.app.cli.startup import config_problems, policies_dir
 from mamcrawler.app.jobs.category_sync import SyncResult, completion_sync, remember, weekly_sync
 from mamcrawler.app.jobs.full_scan import FullScan
@@ -294,6 +295,9 @@ def run(ctx: click.Context, dry_run: bool, once: bool, env_file: Path, no_api: b
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, on_signal)
+    if STOP_REQUESTED.is_set():  # a stop that came while the program was loading
+        log.info("stopped before start-up finished")
+        return
     services = build_services(settings)
     if settings.apprise_urls is not None and not dry_run:
         urls = split_urls(settings.apprise_urls.get_secret_value())
