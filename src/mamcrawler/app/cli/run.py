@@ -262,11 +262,11 @@ def _web(services: Services, daemon: Daemon | None) -> WebServer:
 def run(ctx: click.Context, dry_run: bool, once: bool, env_file: Path, no_api: bool) -> None:
     """Run the daemon (or one cycle with --once)."""
     named = ctx.get_parameter_source("env_file") is not click.core.ParameterSource.DEFAULT
-    if named and not env_file.is_file():
+    if named and not env_file.exists():
         click.echo(f"error: --env-file {env_file} does not exist", err=True)
         sys.exit(2)
     try:
-        settings = load_settings(env_file if env_file.is_file() else None)
+        settings = load_settings(env_file if env_file.exists() else None)
     except ConfigError as err:
         click.echo(f"error: {err}", err=True)
         sys.exit(2)

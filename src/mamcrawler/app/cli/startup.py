@@ -16,18 +16,21 @@ CORE = ("tracker", "qbittorrent")
 
 
 def config_problems(settings: Settings) -> tuple[list[str], list[str]]:
-    """(``KEY=`` lines that must be added, features that stay off). Nothing to add when the
-    core services are configured (or facts come from a facts file) and no feature is half set."""
+    """(``KEY=`` lines that must be added, features that stay off). Lines are due for a
+    feature set half-way, and for the core services when none of them (nor a facts file)
+    is configured — a daemon with nothing to watch is a mistake, not a choice."""
     missing_lines: list[str] = []
     off: list[str] = []
     for feature, keys in REQUIRED.items():
         missing = missing_for(settings, feature)
-        if not missing:
-            continue
-        off.append(feature)
-        partial = len(missing) < len(keys)
-        if partial or (feature in CORE and settings.facts_file is None):
-            missing_lines.extend(f"{k}=" for k in missing)
+        if missing:
+            off.append(feature)
+            if len(missing) < len(keys):
+                missing_lines.extend(f"{k}=" for k in missing)
+    if all(f in off for f in CORE) and settings.facts_file is None:
+        missing_lines = [f"{k}=" for f in CORE for k in missing_for(settings, f)] + [
+            line for line in missing_lines if line not in {f"{k}=" for f in CORE for k in REQUIRED[f]}
+        ]
     return missing_lines, off
 
 

@@ -17,7 +17,7 @@ from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field, model_validator
 
-from mamcrawler.app.web.dashboard import render_dashboard, render_live
+from mamcrawler.app.web.dashboard import LiveCache, render_dashboard, render_live
 from mamcrawler.app.web.metrics import Metrics
 from mamcrawler.app.web.security import GuardMiddleware
 from mamcrawler.app.web.status import StatusBoard
@@ -75,6 +75,7 @@ def create_app(ctx: WebContext) -> FastAPI:
     )
     app.add_middleware(GuardMiddleware, key=ctx.api_key, hosts=ctx.hosts)
     board = ctx.board
+    cache = LiveCache()
 
     @app.get("/health", tags=["system"])
     def health() -> dict[str, Any]:
@@ -203,7 +204,7 @@ def create_app(ctx: WebContext) -> FastAPI:
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     @app.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)
     def dashboard(request: Request) -> HTMLResponse:
-        html = render_dashboard(board, ctx.decisions, now=ctx.clock(), api_key=ctx.api_key)
+        html = render_dashboard(board, ctx.decisions, now=ctx.clock(), api_key=ctx.api_key, cache=cache)
         return HTMLResponse(scrub(html), headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 
     @app.get("/dashboard/live", response_class=HTMLResponse, include_in_schema=False)

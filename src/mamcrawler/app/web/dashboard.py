@@ -5,6 +5,8 @@ Imports jinja2 and ``app.web``."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from mamcrawler.store.decisions import DecisionStore
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
 REFRESH_SECONDS = 5
+TORRENT_ROWS = 150  # the rest through /api/torrents
 
 
 def ago(moment: str | None, now: datetime) -> str:
@@ -91,7 +94,7 @@ def context(board: StatusBoard, decisions: DecisionStore, *, now: datetime) -> d
         "vip": vip,
         "account": account,
         "queue": board.queue(),
-        "torrents": board.torrents(),
+        "torrents": board.torrents()[:TORRENT_ROWS],
         "torrent_status": board.torrent_status(),
         "events": board.events().get("events", []),
         "rules": board.rules_version(),
@@ -101,11 +104,37 @@ def context(board: StatusBoard, decisions: DecisionStore, *, now: datetime) -> d
     }
 
 
-def render_live(board: StatusBoard, decisions: DecisionStore, *, now: datetime) -> str:
+class LiveCache:
+    """The live part, rendered at most once per board change and per ``CACHE_SECONDS``: many
+    open dashboards (or a burst of clients) cost one render, not one each."""
+
+    CACHE_SECONDS = 2.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._key: tuple[int, int] | None = None
+        self._html = ""
+
+    def render(self, board: StatusBoard, decisions: DecisionStore, *, now: datetime) -> str:
+        key = (board.version, int(time.monotonic() / self.CACHE_SECONDS))
+        with self._lock:
+            if key == self._key:
+                return self._html
+            html = _ENV.get_template("live.html").render(context(board, decisions, now=now))
+            self._key, self._html = key, html
+            return html
+
+
+def render_live(board: StatusBoard, decisions: DecisionStore, *, now: datetime, cache: LiveCache | None = None) -> str:
+    if cache is not None:
+        return cache.render(board, decisions, now=now)
     return _ENV.get_template("live.html").render(context(board, decisions, now=now))
 
 
-def render_dashboard(board: StatusBoard, decisions: DecisionStore, *, now: datetime, api_key: str) -> str:
-    ctx = context(board, decisions, now=now)
-    live = _ENV.get_template("live.html").render(ctx)
-    return _ENV.get_template("page.html").render(ctx, live=live, api_key=api_key, style=_STYLE, script=_SCRIPT)
+def render_dashboard(
+    board: StatusBoard, decisions: DecisionStore, *, now: datetime, api_key: str, cache: LiveCache | None = None
+) -> str:
+    live = render_live(board, decisions, now=now, cache=cache)
+    return _ENV.get_template("page.html").render(
+        live=live, api_key=api_key, style=_STYLE, script=_SCRIPT, refresh=REFRESH_SECONDS, now=now
+    )

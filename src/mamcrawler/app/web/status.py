@@ -39,12 +39,16 @@ class StatusBoard:
     last_cycle: CycleInfo | None = None
     next_cycle: Callable[[], datetime | None] = lambda: None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _titles: dict[str, tuple[str, str]] | None = None
+    version: int = 0  # bumped by every change the dashboard shows (a cycle, the switch)
 
     def publish(
         self, policy: Policy, snapshot: FactSnapshot, batch: DecisionBatch, cycle: CycleInfo | None = None
     ) -> None:
         with self._lock:
             self.policy, self.snapshot, self.batch = policy, snapshot, batch
+            self._titles = None
+            self.version += 1
             self.last_cycle = cycle or CycleInfo(batch.decided_at, 0.0, False)
 
     def autonomous(self) -> bool:
@@ -53,6 +57,8 @@ class StatusBoard:
 
     def set_autonomous(self, on: bool, *, now: datetime) -> dict[str, Any]:
         self.state.put(AUTONOMOUS_KEY, on, now=now)
+        with self._lock:
+            self.version += 1
         return {"autonomous": on}
 
     def _view(self) -> tuple[Policy | None, FactSnapshot | None, DecisionBatch | None]:
@@ -61,8 +67,11 @@ class StatusBoard:
 
     # --- names ---------------------------------------------------------------------
     def titles(self) -> dict[str, tuple[str, str]]:
-        """book key → (title, authors) from everything the snapshot knows about the book."""
+        """book key → (title, authors) from everything the snapshot knows about the book (kept per cycle)."""
         _, snapshot, _ = self._view()
+        cached = self._titles
+        if cached is not None:
+            return cached
         names: dict[str, tuple[str, str]] = {}
         if snapshot is None:
             return names
@@ -70,6 +79,9 @@ class StatusBoard:
         for item in items:
             if item.title and item.book_key not in names:
                 names[item.book_key] = (item.title, ", ".join(item.authors))
+        with self._lock:
+            if self.snapshot is snapshot:
+                self._titles = names
         return names
 
     def book(self, key: str | None, fallback: str = "") -> dict[str, str]:
