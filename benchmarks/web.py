@@ -192,31 +192,50 @@ def summary(ms: list[float]) -> str:
     return f"median {statistics.median(ordered):7.1f} ms   p95 {p95:7.1f} ms   (n={len(ordered)})"
 
 
+async def _get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str, path: str) -> int:
+    """One keep-alive HTTP/1.1 GET on an open connection; returns the status code."""
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nX-Api-Key: {KEY}\r\n\r\n".encode())
+    await writer.drain()
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    length = next(
+        (int(line.split(b":", 1)[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")),
+        0,
+    )
+    await reader.readexactly(length)
+    return status
+
+
 async def hammer(base: str, clients: int, seconds: float) -> dict[str, Any]:
+    """``clients`` connections opened first (a light asyncio client, so the figures are the
+    server's, not a heavy client library's), then requests back to back for ``seconds``."""
+    host = base.removeprefix("http://")
+    name, port = host.rsplit(":", 1)
     latencies: list[float] = []
     errors: dict[str, int] = {}
+    connections = [await asyncio.open_connection(name, int(port)) for _ in range(clients)]
     deadline = time.perf_counter() + seconds
 
-    async def one(index: int) -> None:
-        limits = httpx.Limits(max_connections=1)
-        async with httpx.AsyncClient(base_url=base, headers={"X-Api-Key": KEY}, timeout=30, limits=limits) as c:
-            n = index
-            while time.perf_counter() < deadline:
-                path = PATHS[n % len(PATHS)]
-                n += 1
-                started = time.perf_counter()
-                try:
-                    answer = await c.get(path)
-                    if answer.status_code != 200:
-                        errors[str(answer.status_code)] = errors.get(str(answer.status_code), 0) + 1
-                        continue
-                except httpx.HTTPError as err:
-                    errors[type(err).__name__] = errors.get(type(err).__name__, 0) + 1
-                    continue
-                latencies.append((time.perf_counter() - started) * 1000)
+    async def one(index: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        n = index
+        while time.perf_counter() < deadline:
+            path = PATHS[n % len(PATHS)]
+            n += 1
+            started = time.perf_counter()
+            try:
+                status = await _get(reader, writer, host, path)
+            except (OSError, asyncio.IncompleteReadError) as err:
+                errors[type(err).__name__] = errors.get(type(err).__name__, 0) + 1
+                reader, writer = await asyncio.open_connection(name, int(port))
+                continue
+            if status != 200:
+                errors[str(status)] = errors.get(str(status), 0) + 1
+                continue
+            latencies.append((time.perf_counter() - started) * 1000)
+        writer.close()
 
     started = time.perf_counter()
-    await asyncio.gather(*(one(i) for i in range(clients)))
+    await asyncio.gather(*(one(i, r, w) for i, (r, w) in enumerate(connections)))
     return {"elapsed": time.perf_counter() - started, "latencies": latencies, "errors": errors}
 
 

@@ -55,7 +55,9 @@ def test_every_endpoint_needs_the_key_answers_with_it_and_never_leaks(env: tuple
     ratio = client.get("/api/compliance/ratio").json()
     assert ratio["emergency"] is True and ratio["floor"] == 1.0 and ratio["ratio"] == 0.9
     assert client.get("/api/nope").status_code == 404
-    assert "/api/system/autonomous/stop" in client.get("/openapi.json").json()["paths"]
+    spec = client.get("/openapi.json").json()
+    assert "/api/system/autonomous/stop" in spec["paths"] and spec["components"]["securitySchemes"]["ApiKey"]
+    assert "swagger" in client.get("/docs").text.lower()
 
 
 def test_report_separates_dry_run_from_live(env: tuple[Served, httpx.Client]) -> None:

@@ -199,6 +199,16 @@ def _jobs(services: Services, *, dry_run: bool, first_now: bool = False) -> list
     ]
 
 
+def _import_old_journal(services: Services) -> None:
+    """Once: a journal kept only as JSONL (before the store held it) is loaded into the store;
+    broken lines are skipped with their line numbers logged."""
+    decisions, export = services.board.decisions, services.settings.journal_file
+    if decisions is None or not export.is_file() or decisions.count():
+        return
+    added, skipped = decisions.import_jsonl(export)
+    log.info("decision journal: %d records imported from %s (%d unreadable lines skipped)", added, export, skipped)
+
+
 def _quiet_third_parties() -> None:
     """Retry chatter and server internals stay out of the JSON log (errors still show)."""
     for name in ("urllib3", "qbittorrentapi", "uvicorn", "uvicorn.error", "uvicorn.access", "asyncio", "apprise"):
@@ -309,6 +319,7 @@ def run(ctx: click.Context, dry_run: bool, once: bool, env_file: Path, no_api: b
                 quiet_hours=settings.quiet_hours,
                 unreachable_cycles=settings.alert_unreachable_cycles,
             )
+    _import_old_journal(services)
     try:
         services.keeper.load_initial()
     except PolicyError as err:

@@ -14,6 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field, model_validator
 
@@ -72,6 +74,8 @@ def create_app(ctx: WebContext) -> FastAPI:
         version="1",
         default_response_class=SafeJSON,
         description="Send the API key in the X-Api-Key header (`mamcrawler apikey` prints it).",
+        docs_url=None,
+        redoc_url=None,
     )
     app.add_middleware(GuardMiddleware, key=ctx.api_key, hosts=ctx.hosts)
     board = ctx.board
@@ -213,4 +217,20 @@ def create_app(ctx: WebContext) -> FastAPI:
             scrub(render_live(board, ctx.decisions, now=ctx.clock())), headers={"Cache-Control": "no-store"}
         )
 
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        # the page already needed the key; its own fetch of the description carries it too
+        return get_swagger_ui_html(openapi_url=f"/openapi.json?apikey={ctx.api_key}", title="mamcrawler API")
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "ApiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key"}
+            }
+            schema["security"] = [{"ApiKey": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
