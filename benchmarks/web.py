@@ -29,6 +29,7 @@ import httpx
 from sqlalchemy import insert
 
 from mamcrawler.app.web.api import WebContext, create_app
+from mamcrawler.app.web.dashboard import render_dashboard
 from mamcrawler.app.web.security import allowed_hosts
 from mamcrawler.app.web.server import WebServer
 from mamcrawler.app.web.status import CycleInfo, StatusBoard
@@ -153,13 +154,18 @@ def fill(db: Database, count: int) -> float:
     return time.perf_counter() - started
 
 
-def serve(directory: str, port_out: Any, ready: Any, stop: Any) -> None:
+def _board(directory: str) -> tuple[StatusBoard, DecisionStore, Database]:
     db = Database(sqlite_url(Path(directory) / "bench.sqlite"))
     decisions = DecisionStore(db)
     board = StatusBoard(StateStore(db), decisions=decisions)
     policy = load_policy("policies")
     snap = snapshot()
     board.publish(policy, snap, decide(policy, snap, now=NOW), CycleInfo(NOW, 2.0, False))
+    return board, decisions, db
+
+
+def serve(directory: str, port_out: Any, ready: Any, stop: Any) -> None:
+    board, decisions, db = _board(directory)
     ctx = WebContext(
         board=board,
         decisions=decisions,
@@ -268,6 +274,14 @@ def main() -> int:
             print(
                 f"  30-day report   /api/compliance/report {summary(timed_loads(client, '/api/compliance/report', 30))}"
             )
+        board, decisions, db2 = _board(tmp)
+        cold = []
+        for _ in range(10):
+            started = time.perf_counter()
+            render_dashboard(board, decisions, now=NOW, api_key=KEY)  # no cache: every query and the render
+            cold.append((time.perf_counter() - started) * 1000)
+        db2.dispose()
+        print(f"  uncached render (in-process, every query + template) {summary(cold)}")
         sample = 100_000
         jsonl = Path(tmp) / "old.jsonl"
         line = DecisionRecord(

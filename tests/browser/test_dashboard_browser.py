@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "integration" / "app"))
-from web_env import KEY, Served, served, snapshot
+from web_env import KEY, Served, healthy, served, snapshot
 
 playwright = pytest.importorskip("playwright.sync_api")
 CHROMIUM = "/usr/bin/chromium"
@@ -146,3 +146,15 @@ def test_dashboard_on_a_phone(browser, env: Served) -> None:  # type: ignore[no-
     assert width <= 390, f"the page scrolls sideways on a phone ({width} px)"
     page.screenshot(path=str(SHOTS / "dashboard_phone.png"), full_page=True)
     page.close()
+
+
+def test_healthy_dashboard_with_a_queue(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    with served(tmp_path, snap=healthy()) as env:
+        page = browser.new_page(viewport={"width": 1200, "height": 1000})
+        page.goto(f"{env.base}/?apikey={KEY}")
+        score = page.locator(".score").first
+        score.wait_for()
+        assert "bitrate: 3" in (score.get_attribute("title") or "")
+        assert page.locator("#ratio-state").inner_text() == "Ratio healthy."
+        page.screenshot(path=str(SHOTS / "dashboard_healthy_queue.png"), full_page=True)
+        page.close()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from web_env import KEY, SECRET, Served, served, snapshot
+from web_env import KEY, SECRET, Served, healthy, served, snapshot
 
 from mamcrawler.app.web.server import WebServer, bind
 from mamcrawler.errors import ConfigError
@@ -168,3 +168,18 @@ def test_busy_port_is_one_clear_error(env: tuple[Served, httpx.Client]) -> None:
         bind("127.0.0.1", s.port)
     with pytest.raises(ConfigError, match="beyond loopback"):
         WebServer(s.server.server.config.app, host="0.0.0.0", port=0, api_key=None)  # type: ignore[arg-type]
+
+
+def test_queue_shows_the_book_one_score_and_its_parts(tmp_path: Path) -> None:
+    with (
+        served(tmp_path, snap=healthy()) as s,
+        httpx.Client(base_url=s.base, timeout=5, headers={"X-Api-Key": KEY}) as client,
+    ):
+        queue = client.get("/api/queue").json()["queue"]
+        assert [(q["title"], q["authors"]) for q in queue] == [("Dune", "Frank Herbert")]
+        assert 0 < queue[0]["score"] <= 100 and queue[0]["quality"]["bitrate"] == 3
+        page = client.get("/").text
+        assert f">{queue[0]['score']}</span>" in page and "bitrate: 3, completeness: 2" in page
+        assert "Ratio healthy" in page and "VIP safe" in page
+        want = client.post("/api/wants", json={"tracker_id": 11}).json()
+        assert want["added"] is True and want["want"]["title"] == "Dune"

@@ -15,7 +15,7 @@ from mamcrawler.app.web.security import allowed_hosts
 from mamcrawler.app.web.server import WebServer
 from mamcrawler.app.web.status import CycleInfo, StatusBoard
 from mamcrawler.engine import decide, load_policy
-from mamcrawler.facts import Account, FactGap, FactSnapshot, Release, Source, Torrent, TorrentState, Want
+from mamcrawler.facts import Account, FactGap, FactSnapshot, FreeKind, Release, Source, Torrent, TorrentState, Want
 from mamcrawler.store import Database, StateStore, sqlite_url
 from mamcrawler.store.decisions import DecisionStore
 
@@ -58,6 +58,34 @@ def snapshot(*, ratio: float | None = 0.9, refused: bool = False) -> FactSnapsho
             ),
         ),
         gaps=gaps,
+    )
+
+
+def healthy() -> FactSnapshot:
+    """Ratio and VIP comfortable, a free edition of a wanted book on offer: it is queued."""
+    return snapshot().model_copy(
+        update={
+            "account": Account(
+                ratio=2.5,
+                bonus_points=52_500,
+                vip_until=NOW + timedelta(days=60),
+                unsatisfied_count=4,
+                unsatisfied_limit=150,
+            ),
+            "releases": (
+                Release(
+                    id="r1",
+                    tracker_id=11,
+                    book_key="dune|frank herbert",
+                    title="Dune",
+                    authors=("Frank Herbert",),
+                    bitrate_kbps=128,
+                    free=FreeKind.SITE_FREELEECH,
+                    seeders=20,
+                    single_file=True,
+                ),
+            ),
+        }
     )
 
 

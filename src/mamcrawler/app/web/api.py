@@ -214,7 +214,8 @@ def create_app(ctx: WebContext) -> FastAPI:
     @app.get("/dashboard/live", response_class=HTMLResponse, include_in_schema=False)
     def live() -> HTMLResponse:
         return HTMLResponse(
-            scrub(render_live(board, ctx.decisions, now=ctx.clock())), headers={"Cache-Control": "no-store"}
+            scrub(render_live(board, ctx.decisions, now=ctx.clock(), cache=cache)),
+            headers={"Cache-Control": "no-store"},
         )
 
     @app.get("/docs", include_in_schema=False)

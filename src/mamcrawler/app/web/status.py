@@ -243,7 +243,7 @@ class StatusBoard:
                     "size_bytes": t.size_bytes,
                     "free": t.free,
                     "frozen": t.hash in snapshot.memory.frozen_torrent_hashes,
-                    "why": last.reason if last is not None else "",
+                    "why": last.reason if last is not None else _seeding_duty(t.seeding_seconds, t.state),
                     "why_outcome": last.outcome if last is not None else "",
                 }
             )
@@ -258,3 +258,16 @@ class StatusBoard:
             "next_at": upcoming.isoformat() if upcoming else None,
             "autonomous": self.autonomous(),
         }
+
+
+_DOWNLOADING = frozenset(
+    {TorrentState.DOWNLOADING, TorrentState.STALLED_DOWNLOAD, TorrentState.PAUSED_DOWNLOAD, TorrentState.QUEUED}
+)
+
+
+def _seeding_duty(seeding_seconds: int, state: TorrentState) -> str:
+    """When no decision names a torrent: the 72-hour seeding duty, if it still runs."""
+    if state in _DOWNLOADING:
+        return "still downloading"
+    left = 72 * 3600 - seeding_seconds
+    return f"seeding duty: {left // 3600 + 1} h of 72 h left" if left > 0 else ""
