@@ -155,3 +155,40 @@ def test_sigterm_during_start_up_exits_cleanly(tmp_path: Path, delay: float) -> 
     _, err = proc.communicate(timeout=90)
     assert proc.returncode == 0, err
     assert "Traceback" not in err
+
+
+def test_a_ratio_emergency_is_notified_once_and_a_dry_run_not_at_all(tmp_path: Path) -> None:
+    """The daemon wired end to end: facts say ratio 0.5, Apprise posts to a loopback receiver."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from threading import Thread
+
+    received: list[dict[str, object]] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+        def do_POST(self) -> None:
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        env_file = daemon_env(tmp_path, free_port())
+        (tmp_path / "facts.json").write_text(json.dumps({"account": {"ratio": 0.5, "bonus_points": 1000}}))
+        with env_file.open("a") as out:
+            out.write(f"MAMCRAWLER_APPRISE_URLS=json://127.0.0.1:{httpd.server_address[1]}/hook\n")
+        for args in (("--dry-run",), (), ()):
+            proc = mamcrawler("run", "--once", "--no-api", *args, "--env-file", str(env_file), cwd=tmp_path)
+            _, err = proc.communicate(timeout=120)
+            assert proc.returncode == 0, err
+        # two live runs, each incident told once (the account has no VIP end date: VIP at risk too)
+        assert sorted(str(m["title"]) for m in received) == ["mamcrawler: Ratio emergency", "mamcrawler: VIP at risk"]
+        ratio = next(m for m in received if m["title"] == "mamcrawler: Ratio emergency")
+        assert "0.50 is below the floor" in str(ratio["message"])
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
