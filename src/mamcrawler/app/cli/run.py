@@ -145,6 +145,7 @@ def run_metadata_job(services: Services, job: str) -> None:
     facts = [i.fact for i in found.values()]
     chosen = verified_fields(items_for_job(job, facts, services.state, now), services.state)
     if job == "new" and services.settings.narrator_detection:
+        log.info("narrator detection: loading the speech model (the first time this can take a minute)")
         detector = NarratorDetector()
         scanner = FullScan(
             services.library,
@@ -343,6 +344,8 @@ def run(ctx: click.Context, dry_run: bool, once: bool, env_file: Path, no_api: b
                 web.start()
                 log.info("API and dashboard on http://%s:%d/ (API key: mamcrawler apikey)", *web.address)
             if not stopping.is_set():
+                if services.tracker is not None:
+                    log.info("first cycle starting: the tracker is read slowly (2–5 s between requests)")
                 daemon.serve()  # the first cycle runs at once, then on schedule
     except MamcrawlerError as err:
         click.echo(f"error: {err}", err=True)
