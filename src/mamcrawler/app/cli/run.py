@@ -20,6 +20,7 @@ import click
 from fastapi import HTTPException
 
 from mamcrawler.adapters.audio import NarratorDetector, match_narrator
+from mamcrawler.adapters.audiobookshelf import PathMap
 from mamcrawler.app.cli.apikey import api_key_of
 from mamcrawler.app.cli.entry import STOP_REQUESTED
 from mamcrawler.app.cli.startup import config_problems, policies_dir
@@ -45,6 +46,8 @@ from mamcrawler.app.web.server import WebServer
 from mamcrawler.app.web.status import CycleInfo
 from mamcrawler.errors import ConfigError, MamcrawlerError, PolicyError
 from mamcrawler.facts import Source
+from mamcrawler.sensors.library import book_libraries
+from mamcrawler.store.verified import verified_values
 
 log = logging.getLogger("mamcrawler.run")
 
@@ -136,7 +139,8 @@ def run_metadata_job(services: Services, job: str) -> None:
     if services.library is None:
         return
     now = services.clock()
-    found = {item.id: item for lib in services.library.libraries() for item in services.library.items(lib.id).items}
+    found = {item.id: item for lib in book_libraries(services.library) for item in services.library.items(lib.id).items}
+    paths = PathMap.parse(services.settings.abs_path_map)
     provider, narrators = None, None
     if services.audnexus is not None:
         provider, narrators = audnexus_lookups(services.audnexus, {i.id: i.asin for i in found.values() if i.asin})
@@ -158,11 +162,14 @@ def run_metadata_job(services: Services, job: str) -> None:
         )
         policy = services.keeper.refresh()
         for item in chosen:
-            audio = [Path(f.path) for f in found[item.id].audio_files if Path(f.path).is_file()]
+            folder = paths.local(found[item.id].path)  # ABS lists audio files relative to the item folder
+            audio = [folder / f.path for f in found[item.id].audio_files if (folder / f.path).is_file()]
             scanner.scan(policy, item, audio, facts)
         log.info("full scan of %d new items", len(chosen))
         return
-    refreshed = MetadataRefresh(services.library, provider, narrators).run(chosen)
+    refreshed = MetadataRefresh(
+        services.library, provider, narrators, verified=lambda item_id: verified_values(services.state, item_id)
+    ).run(chosen)
     changed = sum(1 for r in refreshed if r.changes)
     log.info("metadata %s: %d items looked at, %d updated", job, len(refreshed), changed)
 

@@ -37,6 +37,18 @@ class Settings(BaseSettings):
     abs_url: str | None = Field(None, alias="ABS_URL")
     abs_token: SecretStr | None = Field(None, alias="ABS_TOKEN")
     abs_proxy: str | None = Field(None, alias="ABS_PROXY")
+    abs_library_id: str | None = Field(
+        None, alias="ABS_LIBRARY_ID", description="The book library new downloads go into; empty: the only one."
+    )
+    abs_path_map: str | None = Field(
+        None, alias="ABS_PATH_MAP", description="'<ABS path>=<local path>' pairs, comma separated (ABS in a container)."
+    )
+    import_new_books: bool = Field(
+        False,
+        alias="MAMCRAWLER_IMPORT_NEW_BOOKS",
+        description="Copy a new book that passed §13 into the Audiobookshelf library and have ABS scan it.",
+    )
+    import_wait_seconds: float = Field(120.0, alias="MAMCRAWLER_IMPORT_WAIT_SECONDS", gt=0)
     goodreads_url: str | None = Field(
         "https://www.goodreads.com", alias="GOODREADS_URL", description="Book metadata provider; empty: off."
     )

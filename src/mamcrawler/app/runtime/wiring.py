@@ -12,28 +12,29 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from mamcrawler.actuators.files import FolderTorrentFiles, TrackerTorrentFiles
 from mamcrawler.actuators.live import LiveExecutor
 from mamcrawler.actuators.ports import TorrentFiles
 from mamcrawler.actuators.reconcile import Settled, reconcile
 from mamcrawler.adapters.audio import NarratorDetector, NarratorGuess
-from mamcrawler.adapters.audiobookshelf import AbsClient
+from mamcrawler.adapters.audiobookshelf import AbsClient, PathMap
 from mamcrawler.adapters.mam import MamClient
 from mamcrawler.adapters.metadata import AudnexusClient, GoodreadsClient
 from mamcrawler.adapters.prowlarr import ProwlarrClient
 from mamcrawler.adapters.qbittorrent import QbitClient
 from mamcrawler.app.jobs.library_flow import PostDownload
-from mamcrawler.app.jobs.metadata_jobs import verified_fields
+from mamcrawler.app.jobs.library_import import LibraryImport
 from mamcrawler.app.runtime.cycle import Cycle
 from mamcrawler.app.runtime.policy_keeper import PolicyKeeper, PolicyTests
 from mamcrawler.app.runtime.settings import Settings, missing_for
 from mamcrawler.app.web.status import StatusBoard
 from mamcrawler.engine.policy.cases import policy_test_problems
 from mamcrawler.engine.rules.evaluators import evaluator_named
-from mamcrawler.facts import LibraryItem, Source
+from mamcrawler.errors import ConfigError
+from mamcrawler.facts import Source
 from mamcrawler.sensors.facts_file import read_facts_file
+from mamcrawler.sensors.library import LibrarySensor
 from mamcrawler.sensors.sources import FunctionSensor, QbitSensor, Sensor
 from mamcrawler.sensors.tracker import tracker_sensors
 from mamcrawler.store import ActionJournal, Database, StateStore, StoredCookie
@@ -76,17 +77,6 @@ class Services:
             if client is not None:
                 client.close()
         self.db.dispose()
-
-
-def library_facts(library: AbsClient, state: StateStore) -> dict[str, Any]:
-    """Every book item of every library, with the fields mamcrawler has verified."""
-    items: list[LibraryItem] = []
-    for lib in library.libraries():
-        found = library.items(lib.id)
-        for reason in found.skipped:
-            log.warning("audiobookshelf item skipped: %s", reason)
-        items.extend(item.fact for item in found.items)
-    return {"library": tuple(verified_fields(items, state))}
 
 
 def narrator_detector() -> Callable[[Path, Sequence[str]], NarratorGuess]:
@@ -139,13 +129,27 @@ def build_services(
     if not missing_for(settings, "audiobookshelf"):
         assert settings.abs_url and settings.abs_token
         library = AbsClient(settings.abs_url, settings.abs_token.get_secret_value(), proxy=settings.abs_proxy)
-        sensors.append(FunctionSensor(Source.LIBRARY, lambda: library_facts(library, state), origin="audiobookshelf"))
+        sensors.append(LibrarySensor(library, state, clock()))
     else:
         log.warning(
             "Audiobookshelf not configured; add %s", " ".join(f"{k}=" for k in missing_for(settings, "audiobookshelf"))
         )
     post_download = None
+    try:
+        paths = PathMap.parse(settings.abs_path_map)
+    except ValueError as err:
+        raise ConfigError(str(err), ("ABS_PATH_MAP",)) from None
     if qbit is not None:
+        importer = None
+        if library is not None and settings.import_new_books:
+            importer = LibraryImport(
+                library,
+                state,
+                clock,
+                library_id=settings.abs_library_id or None,
+                paths=paths,
+                wait_seconds=settings.import_wait_seconds,
+            )
         post_download = PostDownload(
             qbit,
             state,
@@ -153,6 +157,8 @@ def build_services(
             holding_dir=settings.holding_dir,
             clock=clock,
             narrator=narrator_detector() if settings.narrator_detection else None,
+            importer=importer,
+            paths=paths,
         )
     files: TorrentFiles | None = None
     if settings.torrent_dir:
