@@ -147,3 +147,36 @@ def test_unreachable_is_told_after_n_cycles(receiver: Receiver, state: StateStor
     a.observe(snap(), batch(), (), dry_run=False)
     assert receiver.titles()[-1] == "mamcrawler: Resolved"
     assert timedelta(0) == timedelta(0)
+
+
+def test_a_policy_alert_is_an_incident_of_its_own(receiver: Receiver, state: StateStore) -> None:
+    from mamcrawler.engine.actions import Alert
+    from mamcrawler.engine.records import DecisionRecord
+
+    alert = Alert(level="critical", code="vip_at_risk", message="VIP is at risk and the points do not cover a renewal.")
+    record = DecisionRecord(
+        decision_id="a1",
+        policy_hash="p",
+        decided_at=NOW,
+        subject_kind="account",
+        subject_id="account",
+        outcome="planned",
+        reason="vip_renewal_unaffordable",
+        actions=(alert,),
+    )
+    with_alert = DecisionBatch(
+        policy_hash="p",
+        decided_at=NOW,
+        evaluator="reference",
+        actions=(alert,),
+        records=(record,),
+        flags=("vip_at_risk",),
+    )
+    a = alerts(receiver, state)
+    a.observe(snap(), with_alert, (), dry_run=False)
+    a.observe(snap(), with_alert, (), dry_run=False)
+    assert [(m["title"], m["message"]) for m in receiver.messages] == [
+        ("mamcrawler: Vip at risk", "VIP is at risk and the points do not cover a renewal.")
+    ]
+    a.observe(snap(), batch(), (), dry_run=False)
+    assert receiver.titles()[-1] == "mamcrawler: Resolved"

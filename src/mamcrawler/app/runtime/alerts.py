@@ -1,9 +1,10 @@
 """Notifications when something needs a human, sent through Apprise (URLs in
 ``MAMCRAWLER_APPRISE_URLS``): critical blocks, VIP at risk, ratio freeze / emergency,
 qBittorrent or the library unreachable for N cycles in a row, integrity failures, and
-every purchase. An incident is told once when it opens and once when it resolves (open
-incidents are kept in the store, so a restart does not repeat them); during quiet hours
-only critical ones go out, the rest wait for the morning. A dry run notifies nothing.
+every purchase, and the policies' own ``Alert`` actions. An incident is told once when it
+opens and once when it resolves (open incidents are kept in the store, so a restart does
+not repeat them); during quiet hours only critical ones go out, the rest wait for the
+morning. A dry run notifies nothing.
 Imports apprise, ``facts``, ``engine``, ``store`` and ``app``."""
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any, Protocol
 from mamcrawler.actuators.live import Execution
 from mamcrawler.app.web.causes import causes
 from mamcrawler.engine import DecisionBatch
+from mamcrawler.engine.actions import Alert
 from mamcrawler.facts import FactSnapshot, Source
 from mamcrawler.store import StateStore
 
@@ -156,6 +158,19 @@ class Alerts:
                     )
                 )
         self.state.put(UNREACHABLE_KEY, counts, now=self.clock())
+        for record in batch.planned():  # the policies' own Alert actions (their code keys the incident)
+            for action in record.actions:
+                if isinstance(action, Alert) and action.level != "info":
+                    found = [i for i in found if i.key != action.code]
+                    found.append(
+                        Incident(
+                            action.code,
+                            action.code.replace("_", " ").capitalize(),
+                            action.message or record.reason.replace("_", " "),
+                            action.level == "critical",
+                            f"{action.code.replace('_', ' ')}: over",
+                        )
+                    )
         for scan in snapshot.scans:
             if scan.integrity_ok is False:
                 found.append(
