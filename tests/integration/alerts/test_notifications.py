@@ -176,7 +176,7 @@ def test_a_policy_alert_is_an_incident_of_its_own(receiver: Receiver, state: Sta
     a.observe(snap(), with_alert, (), dry_run=False)
     a.observe(snap(), with_alert, (), dry_run=False)
     assert [(m["title"], m["message"]) for m in receiver.messages] == [
-        ("mamcrawler: Vip at risk", "VIP is at risk and the points do not cover a renewal.")
+        ("mamcrawler: VIP at risk", "VIP is at risk and the points do not cover a renewal.")
     ]
     a.observe(snap(), batch(), (), dry_run=False)
     assert receiver.titles()[-1] == "mamcrawler: Resolved"

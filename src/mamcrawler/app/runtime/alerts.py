@@ -161,14 +161,16 @@ class Alerts:
         for record in batch.planned():  # the policies' own Alert actions (their code keys the incident)
             for action in record.actions:
                 if isinstance(action, Alert) and action.level != "info":
+                    same = next((i for i in found if i.key == action.code), None)
+                    words = action.code.replace("_", " ")
                     found = [i for i in found if i.key != action.code]
                     found.append(
                         Incident(
                             action.code,
-                            action.code.replace("_", " ").capitalize(),
+                            same.title if same else words.capitalize(),
                             action.message or record.reason.replace("_", " "),
                             action.level == "critical",
-                            f"{action.code.replace('_', ' ')}: over",
+                            same.resolved if same else f"{words}: over",
                         )
                     )
         for scan in snapshot.scans:
