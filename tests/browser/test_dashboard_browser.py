@@ -130,6 +130,7 @@ def test_dashboard_emergency_live_cause_and_controls(browser, env: Served) -> No
     page.click("#stop")
     page.get_by_text("Autopilot is stopped").wait_for(timeout=5_000)
     assert env.board.autonomous() is False
+    assert page.locator("#control-result").inner_text() == "Autopilot stopped"
     page.screenshot(path=str(SHOTS / "dashboard_stopped.png"))
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("#start")

@@ -28,7 +28,8 @@
     if (question && !window.confirm(question)) { return; }
     const answer = await fetch(path, { method: "POST", headers: headers });
     const body = await answer.json().catch(() => ({}));
-    result.textContent = answer.ok ? (body.message || "done") : ("refused: " + (body.message || body.detail || answer.status));
+    const said = body.autonomous === true ? "Autopilot started" : body.autonomous === false ? "Autopilot stopped" : "";
+    result.textContent = answer.ok ? (body.message || said || "done") : ("refused: " + (body.message || body.detail || answer.status));
     await refresh();
   }
   document.getElementById("stop").addEventListener("click", () =>
