@@ -149,7 +149,7 @@ def test_sigkill_between_intent_and_outcome_adds_nothing_twice(
     try:
         env = environment(base, f"http://127.0.0.1:{proxy.port}", book)
         daemon = subprocess.Popen(
-            [str(MAMCRAWLER), "run", "--once", "--no-api", "--env-file", str(base / "none.env")],
+            [str(MAMCRAWLER), "run", "--once", "--no-api", "--env-file", os.devnull],
             cwd=base,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -174,7 +174,7 @@ def test_sigkill_between_intent_and_outcome_adds_nothing_twice(
         first_log.close()
 
     restarted = subprocess.run(
-        [str(MAMCRAWLER), "run", "--once", "--no-api", "--env-file", str(base / "none.env")],
+        [str(MAMCRAWLER), "run", "--once", "--no-api", "--env-file", os.devnull],
         cwd=base,
         env=environment(base, qbit.url, book),
         capture_output=True,

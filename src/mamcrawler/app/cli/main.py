@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from mamcrawler import __version__
+from mamcrawler.app.cli.apikey import apikey
 from mamcrawler.app.cli.journal import journal
 from mamcrawler.app.cli.policy import policy
 from mamcrawler.app.cli.run import run
@@ -42,3 +43,4 @@ main.add_command(simulate)
 main.add_command(explain)
 main.add_command(run)
 main.add_command(journal)
+main.add_command(apikey)

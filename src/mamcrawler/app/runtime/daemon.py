@@ -80,6 +80,7 @@ class Daemon:
     database_url: str
     jobs: list[JobSpec]
     stop_event: threading.Event = field(default_factory=threading.Event)
+    scheduler: BackgroundScheduler | None = None  # while serving: the web app's sync-now and next-cycle time
 
     def serve(self) -> None:
         """Run until SIGTERM/SIGINT; the cycle in progress finishes before exit."""
@@ -87,6 +88,7 @@ class Daemon:
             jobstores={"default": SQLAlchemyJobStore(url=self.database_url, tablename="scheduler_jobs")},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
         )
+        self.scheduler = scheduler
         for job in self.jobs:
             register_job(job.name, job.run)
             scheduler.add_job(

@@ -91,9 +91,35 @@ class Settings(BaseSettings):
         None, alias="MAMCRAWLER_TORRENT_DIR", description="Folder of <release id>.torrent files to add from."
     )
 
+    # the web app, the decision journal and notifications (issue 12)
+    data_dir: Path = Field(
+        Path("mamcrawler-data"), alias="MAMCRAWLER_DATA_DIR", description="The API key file and policies live here."
+    )
+    api_key: SecretStr | None = Field(
+        None, alias="MAMCRAWLER_API_KEY", description="Fixed API key; unset: generated once into the data dir (0600)."
+    )
+    api_allowed_hosts: str = Field(
+        "", alias="MAMCRAWLER_API_ALLOWED_HOSTS", description="Extra Host names the API answers (comma separated)."
+    )
+    decision_retention_days: int = Field(365, alias="MAMCRAWLER_DECISION_RETENTION_DAYS", ge=1, le=36500)
+    apprise_urls: SecretStr | None = Field(
+        None, alias="MAMCRAWLER_APPRISE_URLS", description="Apprise notification URLs, separated by spaces or commas."
+    )
+    quiet_hours: str = Field(
+        "", alias="MAMCRAWLER_QUIET_HOURS", pattern=r"^$|^\d\d:\d\d-\d\d:\d\d$", description="e.g. 22:00-07:00"
+    )
+    alert_unreachable_cycles: int = Field(3, alias="MAMCRAWLER_ALERT_UNREACHABLE_CYCLES", ge=1, le=1000)
+
     def secrets(self) -> tuple[str, ...]:
         """Every secret value, for redaction."""
-        values = (self.qbit_password, self.mam_id, self.prowlarr_api_key, self.abs_token)
+        values = (
+            self.qbit_password,
+            self.mam_id,
+            self.prowlarr_api_key,
+            self.abs_token,
+            self.api_key,
+            self.apprise_urls,
+        )
         return tuple(v.get_secret_value() for v in values if v is not None and v.get_secret_value())
 
 

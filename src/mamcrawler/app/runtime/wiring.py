@@ -40,6 +40,7 @@ from mamcrawler.sensors.library import LibrarySensor
 from mamcrawler.sensors.sources import FunctionSensor, NotConfigured, QbitSensor, Sensor
 from mamcrawler.sensors.tracker import tracker_sensors
 from mamcrawler.store import ActionJournal, Database, StateStore, StoredCookie
+from mamcrawler.store.decisions import DecisionStore
 
 log = logging.getLogger("mamcrawler.wiring")
 
@@ -206,7 +207,7 @@ def build_services(
         executor,
         cycle,
         keeper,
-        StatusBoard(state),
+        StatusBoard(state, decisions=DecisionStore(db)),
         qbit,
         sensors,
         clock,
