@@ -101,6 +101,8 @@ class Daemon:
             self.stop_event.wait()
         finally:
             log.info("stopping: waiting for the running cycle to finish")
+            scheduler.pause()  # no new submissions while the executor shuts down
+            logging.getLogger("apscheduler.scheduler").addFilter(_late_submission)
             scheduler.shutdown(wait=True)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
@@ -109,3 +111,9 @@ class Daemon:
     def _stop(self, signum: int, _frame: object) -> None:
         log.info("signal %d received", signum)
         self.stop_event.set()
+
+
+def _late_submission(record: logging.LogRecord) -> bool:
+    """APScheduler's loop can still hand a due job to the executor it is shutting down; that
+    job is simply not run (the stop was asked for), so its error line is dropped."""
+    return not (record.exc_info and "after shutdown" in str(record.exc_info[1]))
