@@ -210,6 +210,8 @@ class LiveExecutor:
             changes["downloads_today"] = memory.downloads_today + 1
             self.state.remove_from_list(VIP_PENDING, action.release_id)
             self.state.remove_from_list(WISHLIST, action.book_key)
+        elif isinstance(action, BuyVip):
+            changes["vip_purchases_today"] = memory.vip_purchases_today + 1
         elif isinstance(action, BuyUploadCredit | BuyPersonalFreeleech):
             changes["points_spent_today"] = memory.points_spent_today + action.points()
             changes["purchases_today"] = memory.purchases_today + 1

@@ -42,7 +42,7 @@ class StateStore:
         """The engine's memory; daily counters reset when the day changed."""
         raw = self.get("memory") or {}
         if raw.get("day") != today:
-            raw.update(downloads_today=0, points_spent_today=0, purchases_today=0, day=today)
+            raw.update(downloads_today=0, points_spent_today=0, purchases_today=0, vip_purchases_today=0, day=today)
         raw.pop("day", None)
         return Memory.model_validate(raw)
 
