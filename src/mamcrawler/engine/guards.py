@@ -119,12 +119,13 @@ def freeze_in_force(policy: Policy, row: Row) -> bool:
     return at_or_near_floor(policy, row) or held
 
 
-def essential_download(policy: Policy, row: Row, points: int | None) -> bool:
+def essential_download(policy: Policy, row: Row) -> bool:
     """§10: a free release is essential when it helps ratio (leechers waiting) or VIP
-    (VIP at risk: seeding it earns the points a renewal needs)."""
+    (VIP at risk at the start of the cycle: seeding it earns the points a renewal needs)."""
     leechers = _num(row, "candidate.leechers")
     helps_ratio = leechers is not None and leechers >= policy.ratio.helpful_min_leechers
-    return helps_ratio or vip_at_risk(policy, row, points)
+    points = _num(row, "account.bonus_points")
+    return helps_ratio or vip_at_risk(policy, row, None if points is None else int(points))
 
 
 def check_guards(
@@ -174,7 +175,7 @@ def _points_guard(policy: Policy, ledger: Ledger, action: Action, proposal: tupl
     if sum(a.points() for a in proposal) > ledger.points:
         return "guard_not_enough_points"
     if isinstance(action, BuyUploadCredit | BuyPersonalFreeleech):
-        after = ledger.points - sum(a.points() for a in proposal if not isinstance(a, BuyVip))
+        after = ledger.points - sum(a.points() for a in proposal)  # VIP in the same proposal spends first
         if ledger.protected is None or after < ledger.protected:
             return "guard_vip_points_protected"
         if vip_at_risk(policy, row, after):
@@ -232,7 +233,7 @@ def _download_guard(
             return "guard_ratio_costing_not_allowed"
         if after is None or after < policy.free_first.ratio_costing_margin_gib:
             return "guard_upload_buffer"
-    elif at_or_near_floor(policy, row) and not essential_download(policy, row, ledger.points):
+    elif at_or_near_floor(policy, row) and not essential_download(policy, row):
         return "guard_ratio_freeze_non_essential"
     return None
 
