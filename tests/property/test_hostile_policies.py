@@ -10,7 +10,7 @@ honoured (downloads/day, points/day, purchases/day, removals/cycle, unsatisfied
 headroom); no pause of a torrent owing seed time (except our paid download in a freeze);
 never resume and remove one torrent in a batch; never resume what the user paused.
 
-The suite runs 2.5× the profile's examples (``ci``: 500)."""
+The suite runs 4× the profile's examples (``ci``: 800, about 30 s)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ from mamcrawler.engine.records import DecisionBatch
 from mamcrawler.engine.world.derive import World, build_world
 from mamcrawler.facts import FactSnapshot, PausedBy, Source, TorrentState
 
-HOSTILE = settings(max_examples=settings.default.max_examples * 5 // 2)
+HOSTILE = settings(max_examples=settings.default.max_examples * 4)
 
 
 class Facts:
@@ -113,7 +113,10 @@ def _check_downloads(f: Facts, batch: DecisionBatch) -> None:
         bought = add.release_id in bought_before or any(
             isinstance(a, BuyPersonalFreeleech) and a.release_id == add.release_id for a in batch.actions[:index]
         )
-        assert add.free == (release.is_free or bought), "freeleech claimed without a purchase"
+        # free only when the release is free or bought (a purchase this cycle by another proposal
+        # leaves the download counted as paid: stricter, never looser)
+        assert not add.free or release.is_free or bought, "freeleech claimed without a purchase"
+        assert add.free or not (release.is_free or add.release_id in bought_before)
         if not add.free:
             assert not f.near_floor, "a paid download at or near the floor"
             assert not f.vip_at_risk(f.points), "a paid download while VIP is at risk"

@@ -13,7 +13,7 @@ A guard that bites is recorded with its ``guard_*`` code; a cap with its ``cap_*
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from mamcrawler.engine.actions import (
     Action,
@@ -66,6 +66,15 @@ class Ledger:
             points_spent_today=memory.points_spent_today,
             purchases_today=memory.purchases_today,
             vip_purchases_today=memory.vip_purchases_today,
+        )
+
+    def copy(self) -> Ledger:
+        return replace(
+            self,
+            books_added=set(self.books_added),
+            releases_bought=set(self.releases_bought),
+            resumed=set(self.resumed),
+            removed=set(self.removed),
         )
 
     def commit(self, actions: tuple[Action, ...]) -> None:
@@ -131,11 +140,15 @@ def essential_download(policy: Policy, row: Row) -> bool:
 def check_guards(
     policy: Policy, world: World, ledger: Ledger, actions: tuple[Action, ...], row: Row, candidate: Candidate | None
 ) -> str | None:
-    """The first guard code the proposal violates, or None."""
+    """The first guard code the proposal violates, or None. A proposal's actions are
+    checked in order, each against the ledger as the earlier ones leave it (two downloads,
+    a resume and a removal, or two purchases in one proposal count like two proposals)."""
+    scratch = ledger.copy()
     for action in actions:
-        code = _guard(policy, world, ledger, action, actions, row, candidate)
+        code = _guard(policy, world, scratch, action, row, candidate)
         if code is not None:
             return code
+        scratch.commit((action,))
     return None
 
 
@@ -144,12 +157,11 @@ def _guard(
     world: World,
     ledger: Ledger,
     action: Action,
-    proposal: tuple[Action, ...],
     row: Row,
     candidate: Candidate | None,
 ) -> str | None:
     if isinstance(action, BuyVip | BuyUploadCredit | BuyPersonalFreeleech):
-        code = _points_guard(policy, ledger, action, proposal, row)
+        code = _points_guard(policy, ledger, action, row)
         if code is not None:
             return code
     if isinstance(action, BuyVip):
@@ -157,7 +169,7 @@ def _guard(
     if isinstance(action, BuyPersonalFreeleech):
         return _freeleech_purchase_guard(policy, ledger, action, row, candidate)
     if isinstance(action, AddTorrent):
-        return _download_guard(policy, ledger, action, proposal, row)
+        return _download_guard(policy, ledger, action, row)
     if isinstance(action, ResumeTorrent):
         return _resume_guard(policy, world, ledger, action, row)
     if isinstance(action, PauseTorrent):
@@ -169,13 +181,13 @@ def _guard(
     return None
 
 
-def _points_guard(policy: Policy, ledger: Ledger, action: Action, proposal: tuple[Action, ...], row: Row) -> str | None:
+def _points_guard(policy: Policy, ledger: Ledger, action: Action, row: Row) -> str | None:
     if ledger.points is None:
         return "guard_points_unknown"
-    if sum(a.points() for a in proposal) > ledger.points:
+    if action.points() > ledger.points:
         return "guard_not_enough_points"
     if isinstance(action, BuyUploadCredit | BuyPersonalFreeleech):
-        after = ledger.points - sum(a.points() for a in proposal)  # VIP in the same proposal spends first
+        after = ledger.points - action.points()
         if ledger.protected is None or after < ledger.protected:
             return "guard_vip_points_protected"
         if vip_at_risk(policy, row, after):
@@ -208,9 +220,7 @@ def _freeleech_purchase_guard(
     return None
 
 
-def _download_guard(
-    policy: Policy, ledger: Ledger, action: AddTorrent, proposal: tuple[Action, ...], row: Row
-) -> str | None:
+def _download_guard(policy: Policy, ledger: Ledger, action: AddTorrent, row: Row) -> str | None:
     in_client = row.get("candidate.in_client")
     if (
         action.book_key in ledger.books_added
@@ -221,7 +231,8 @@ def _download_guard(
     headroom = _num(row, "account.unsat_headroom")
     if headroom is None or headroom - ledger.downloads_planned <= policy.snatch.unsat_buffer:
         return "guard_unsatisfied_limit"
-    if action.bought_freeleech and not _freeleech_bought(ledger, action, proposal, row):
+    bought = row.get("candidate.already_bought") is True or action.release_id in ledger.releases_bought
+    if action.bought_freeleech and not bought:  # bought earlier, or by a purchase before it in this proposal
         return "guard_freeleech_not_bought"
     if not action.free:
         if vip_at_risk(policy, row, ledger.points):
@@ -236,19 +247,6 @@ def _download_guard(
     elif at_or_near_floor(policy, row) and not essential_download(policy, row):
         return "guard_ratio_freeze_non_essential"
     return None
-
-
-def _freeleech_bought(ledger: Ledger, action: AddTorrent, proposal: tuple[Action, ...], row: Row) -> bool:
-    """Counts as bought only when bought earlier (memory or this cycle) or by a purchase
-    that comes before the download in the same proposal."""
-    if row.get("candidate.already_bought") is True or action.release_id in ledger.releases_bought:
-        return True
-    for earlier in proposal:
-        if earlier is action:
-            return False
-        if isinstance(earlier, BuyPersonalFreeleech) and earlier.release_id == action.release_id:
-            return True
-    return False
 
 
 def _resume_guard(policy: Policy, world: World, ledger: Ledger, action: ResumeTorrent, row: Row) -> str | None:
@@ -323,7 +321,8 @@ def removal_allowed(policy: Policy, row: Row) -> bool:
 
 
 def check_caps(policy: Policy, ledger: Ledger, actions: tuple[Action, ...]) -> str | None:
-    pacing = policy.pacing
+    """The first cap the proposal would exceed (its actions counted in order), or None."""
+    pacing, ledger = policy.pacing, ledger.copy()
     for action in actions:
         if isinstance(action, AddTorrent) and ledger.downloads_left <= 0:
             return "cap_daily_downloads"
@@ -336,6 +335,7 @@ def check_caps(policy: Policy, ledger: Ledger, actions: tuple[Action, ...]) -> s
                 return "cap_purchases_per_day"
         if isinstance(action, RemoveTorrent) and ledger.removals + 1 > pacing.max_removals_per_cycle:
             return "cap_removals_per_cycle"
+        ledger.commit((action,))
     return None
 
 
