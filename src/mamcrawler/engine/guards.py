@@ -51,6 +51,7 @@ class Ledger:
     releases_bought: set[str] = field(default_factory=set)
     resumed: set[str] = field(default_factory=set)
     removed: set[str] = field(default_factory=set)
+    in_doubt: set[str] = field(default_factory=set)  # purchase kinds sent but not yet settled
 
     @classmethod
     def open(cls, policy: Policy, world: World, memory: Memory) -> Ledger:
@@ -66,6 +67,7 @@ class Ledger:
             points_spent_today=memory.points_spent_today,
             purchases_today=memory.purchases_today,
             vip_purchases_today=memory.vip_purchases_today,
+            in_doubt=set(memory.purchases_in_doubt),  # sent, unsettled: never bought again meanwhile
         )
 
     def copy(self) -> Ledger:
@@ -75,6 +77,7 @@ class Ledger:
             releases_bought=set(self.releases_bought),
             resumed=set(self.resumed),
             removed=set(self.removed),
+            in_doubt=set(self.in_doubt),
         )
 
     def commit(self, actions: tuple[Action, ...]) -> None:
@@ -104,6 +107,13 @@ class Ledger:
 def _num(row: Row, key: str) -> float | None:
     value = row.get(key)
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def doubt_key(action: BuyVip | BuyUploadCredit | BuyPersonalFreeleech) -> str:
+    """What an unsettled purchase blocks: any VIP, any upload credit, or this release's freeleech."""
+    if isinstance(action, BuyPersonalFreeleech):
+        return f"pfl:{action.release_id}"
+    return "vip" if isinstance(action, BuyVip) else "upload"
 
 
 def vip_at_risk(policy: Policy, row: Row, points_after: int | None) -> bool:
@@ -161,6 +171,8 @@ def _guard(
     candidate: Candidate | None,
 ) -> str | None:
     if isinstance(action, BuyVip | BuyUploadCredit | BuyPersonalFreeleech):
+        if doubt_key(action) in ledger.in_doubt:
+            return "guard_purchase_in_doubt"
         code = _points_guard(policy, ledger, action, row)
         if code is not None:
             return code
@@ -340,6 +352,7 @@ def check_caps(policy: Policy, ledger: Ledger, actions: tuple[Action, ...]) -> s
 
 
 GUARDS: dict[str, str] = {
+    "guard_purchase_in_doubt": "a purchase sent but not settled is never bought again meanwhile (same kind)",
     "guard_points_unknown": "§1 no purchase while the points balance is unknown",
     "guard_not_enough_points": "§1 a proposal never spends more points than held",
     "guard_vip_points_protected": "§1 non-VIP spending never dips below VIP renewal + reserve",
