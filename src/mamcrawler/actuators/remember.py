@@ -100,6 +100,8 @@ def _purchase_applied(action: BuyVip | BuyUploadCredit | BuyPersonalFreeleech) -
         if not isinstance(action, BuyVip):  # VIP points are not "non-VIP points spent today"
             update["points_spent_today"] = m.points_spent_today + action.points()
             update["purchases_today"] = m.purchases_today + 1
+        else:  # the per-day VIP guard reads it
+            update["vip_purchases_today"] = m.vip_purchases_today + 1
         if isinstance(action, BuyPersonalFreeleech):
             update["bought_release_ids"] = _with(m.bought_release_ids, action.release_id)
         return m.model_copy(update=update)

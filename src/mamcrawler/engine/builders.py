@@ -97,7 +97,8 @@ def _buy_pfl(args: Args, row: Row, world: World, c: Candidate | None) -> Action:
 def _add_torrent(args: Args, row: Row, world: World, c: Candidate | None) -> Action:
     cand = _need(c)
     chosen = cand.selection.chosen
-    bought = bool(args.get("bought_freeleech", False))
+    # The YAML may claim a purchase (the guards then ask for it); one made earlier always counts.
+    bought = bool(args.get("bought_freeleech", False)) or row.get("candidate.already_bought") is True
     return AddTorrent(
         release_id=chosen.id,
         book_key=cand.want.book_key,

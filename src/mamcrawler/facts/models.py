@@ -265,6 +265,7 @@ class Memory(FactModel):
     downloads_today: int = Field(0, ge=0)
     points_spent_today: int = Field(0, ge=0)
     purchases_today: int = Field(0, ge=0)
+    vip_purchases_today: int = Field(0, ge=0, description="VIP purchases made today (the per-day VIP guard).")
     upload_slots: int | None = Field(None, ge=-1)
     bought_release_ids: tuple[str, ...] = Field((), description="Personal freeleech already bought.")
     pending_release_ids: tuple[str, ...] = Field((), description="On the VIP pending list.")

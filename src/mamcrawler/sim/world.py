@@ -188,6 +188,7 @@ class World:
         self.downloads_today = 0
         self.points_spent_today = 0
         self.purchases_today = 0
+        self.vip_purchases_today = 0
         self.upload_slots: int | None = scenario.upload_slots
         self.active_seeds: int | None = None
         self.pending: list[str] = []
@@ -299,6 +300,7 @@ class World:
             downloads_today=self.downloads_today,
             points_spent_today=self.points_spent_today,
             purchases_today=self.purchases_today,
+            vip_purchases_today=self.vip_purchases_today,
             upload_slots=self.upload_slots,
             bought_release_ids=tuple(sorted(self.bought)),
             pending_release_ids=tuple(self.pending),
@@ -372,7 +374,7 @@ class World:
         self.now = now
 
     def _midnight(self) -> None:
-        self.downloads_today = self.points_spent_today = self.purchases_today = 0
+        self.downloads_today = self.points_spent_today = self.purchases_today = self.vip_purchases_today = 0
         for t in self.torrents.values():
             t.window.append(t.today_upload)
             t.today_upload = 0.0

@@ -61,7 +61,7 @@ class StateStore:
         row = s.get(StateEntry, "memory")
         raw = json.loads(row.value_json) if row else {}
         if raw.get("day") != today:
-            raw.update(downloads_today=0, points_spent_today=0, purchases_today=0, day=today)
+            raw.update(downloads_today=0, points_spent_today=0, purchases_today=0, vip_purchases_today=0, day=today)
         raw.pop("day", None)
         return Memory.model_validate(raw)
 

@@ -21,6 +21,7 @@ class VipParams(ParamsModel):
     points_per_week: int = Field(1250, gt=0, description="VIP price per week when the store was not read.")
     renewal_weeks: int = Field(4, gt=0, description="Weeks in one VIP renewal (5,000 points by default).")
     max_days: int = Field(90, gt=0, description="The tracker's cap on VIP days held.")
+    max_purchases_per_day: int = Field(1, ge=0, description="VIP purchases per day at most (a guard).")
     purchase_weeks: tuple[int, ...] = Field((4, 8, 12), min_length=1, description="Durations the store sells.")
     surplus_to_upload: bool = Field(True, description="Spend surplus beyond the VIP cap on upload credit.")
     upload_points_per_gib: int = Field(500, gt=0, description="Upload credit price when the store was not read.")
