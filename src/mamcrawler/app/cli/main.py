@@ -9,6 +9,7 @@ import click
 
 from mamcrawler import __version__
 from mamcrawler.app.cli.policy import policy
+from mamcrawler.app.cli.replay import replay
 from mamcrawler.app.cli.run import run
 from mamcrawler.app.cli.simulate import explain, simulate
 
@@ -23,3 +24,4 @@ main.add_command(policy)
 main.add_command(simulate)
 main.add_command(explain)
 main.add_command(run)
+main.add_command(replay)

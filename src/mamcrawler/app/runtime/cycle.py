@@ -20,7 +20,7 @@ from mamcrawler.engine import DecisionBatch, Evaluator, Policy, decide
 from mamcrawler.engine.records import redact
 from mamcrawler.facts import FactSnapshot
 from mamcrawler.sensors.sources import Sensor, gather
-from mamcrawler.store import Database, StateStore
+from mamcrawler.store import Database, Recorder, StateStore
 from mamcrawler.store.schema import DecisionEntry
 
 log = logging.getLogger("mamcrawler.cycle")
@@ -41,10 +41,13 @@ class Cycle:
     evaluator: Evaluator
     journal_file: Path | None
     secrets: Sequence[str] = ()
+    recorder: Recorder | None = None  # keeps what the cycle saw and decided, for replay
 
     def run(self, policy: Policy, sensors: Sequence[Sensor], *, now: datetime, dry_run: bool) -> CycleResult:
         snapshot = gather(sensors, self.state, now)
         batch = decide(policy, snapshot, now=now, evaluator=self.evaluator)
+        if self.recorder is not None:
+            self.recorder.record(policy, snapshot, batch, evaluator=self.evaluator.name)
         self._journal(batch)
         executions = tuple(self.executor.execute(batch, dry_run=dry_run))
         for gap in snapshot.gaps:

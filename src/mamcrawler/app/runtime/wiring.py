@@ -36,7 +36,7 @@ from mamcrawler.facts import LibraryItem, Source
 from mamcrawler.sensors.facts_file import read_facts_file
 from mamcrawler.sensors.sources import FunctionSensor, QbitSensor, Sensor
 from mamcrawler.sensors.tracker import tracker_sensors
-from mamcrawler.store import ActionJournal, Database, StateStore, StoredCookie
+from mamcrawler.store import ActionJournal, Database, Recorder, StateStore, StoredCookie
 
 log = logging.getLogger("mamcrawler.wiring")
 
@@ -160,6 +160,7 @@ def build_services(
         files = TrackerTorrentFiles(mam)
     executor = LiveExecutor(journal, state, torrents=qbit, files=files, store=mam, clock=clock)
     cycle = Cycle(db, state, executor, evaluator_named(settings.evaluator), settings.journal_file, settings.secrets())
+    cycle.recorder = Recorder(db, settings.record_days)
     keeper = PolicyKeeper(settings.policies_dir, policy_tests or policy_test_problems())
     return Services(
         settings,

@@ -1,0 +1,50 @@
+"""What an edited policy would have done to the recorded history: read the recorded
+cycles from the store, re-decide them (``sim.replay``) and play the recorded start
+forward under the policy that decided and the edited one (``sim.replay_world``).
+Shared by ``mamcrawler replay`` and the policy keeper. Imports ``store``, ``sim``, ``engine``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from mamcrawler.engine import REFERENCE, Evaluator, Policy
+from mamcrawler.sim.replay import ReplayResult, replay
+from mamcrawler.sim.replay_world import Effect, play_forward
+from mamcrawler.store import Database, RecordReader
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    result: ReplayResult
+    effect: Effect | None
+    baseline: str | None  # the recorded policy version played forward against the edit
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "summary": self.result.summary(),
+            "baseline": self.baseline,
+            "effect": None if self.effect is None else self.effect.figures(),
+            "note": self.note,
+        }
+
+
+def what_if(
+    db: Database, policy: Policy, since: datetime, *, evaluator: Evaluator = REFERENCE, forward: bool = True
+) -> WhatIf:
+    """Replay every cycle recorded since ``since`` under ``policy``; when asked and when
+    something changed, play the recorded start forward under both policies."""
+    reader = RecordReader(db)
+    cycles = list(reader.cycles(since))
+    result = replay(cycles, policy, evaluator=evaluator)
+    if not cycles:
+        return WhatIf(result, None, None, "no recorded cycles in the period")
+    baseline_hash = cycles[-1].policy_hash
+    if not forward or not result.changes:
+        return WhatIf(result, None, baseline_hash, "" if forward else "forward play not asked for")
+    baseline = policy if baseline_hash == policy.content_hash else reader.policy(baseline_hash)
+    if baseline is None:
+        return WhatIf(result, None, baseline_hash, f"policy {baseline_hash[:12]} files not recorded: no forward play")
+    return WhatIf(result, play_forward(cycles, baseline, policy, evaluator=evaluator), baseline_hash)
