@@ -159,6 +159,10 @@ def _changed_fields(a: DecisionRecord, b: DecisionRecord) -> tuple[str, ...]:
     return tuple(k for k in COMPARED if sa[k] != sb[k])
 
 
+def _planned_first(record: DecisionRecord) -> bool:
+    return record.outcome != "planned"  # what was (or would be) done pairs up first
+
+
 def diff_cycle(
     at: datetime, before: Sequence[DecisionRecord], after: Sequence[DecisionRecord]
 ) -> tuple[int, list[Change]]:
@@ -179,11 +183,13 @@ def diff_cycle(
                 unchanged += 1
         pairs: list[tuple[DecisionRecord, DecisionRecord]] = []
         for pick in (
-            lambda o, n: o.rule_id == n.rule_id,  # 2. the same rule decided differently
-            lambda o, n: bool(o.actions) and bool(n.actions),  # 3. another rule acted on it
+            lambda o, n: o.rule_id == n.rule_id and o.outcome == n.outcome,  # 2. the same rule, otherwise
+            lambda o, n: o.outcome == n.outcome and bool(o.actions) and bool(n.actions),  # 3. another rule, same fate
+            lambda o, n: o.rule_id == n.rule_id,  # 4. the same rule, another fate
+            lambda o, n: bool(o.actions) and bool(n.actions),  # 5. something else acted on it
         ):
-            for o in list(old):
-                twin = next((n for n in new if pick(o, n)), None)
+            for o in sorted(old, key=_planned_first):
+                twin = next((n for n in sorted(new, key=_planned_first) if pick(o, n)), None)
                 if twin is not None:
                     old.remove(o)
                     new.remove(twin)

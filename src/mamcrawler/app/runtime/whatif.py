@@ -5,14 +5,18 @@ Shared by ``mamcrawler replay`` and the policy keeper. Imports ``store``, ``sim`
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from mamcrawler.engine import REFERENCE, Evaluator, Policy
 from mamcrawler.sim.replay import ReplayResult, replay
 from mamcrawler.sim.replay_world import Effect, play_forward
 from mamcrawler.store import Database, RecordReader
+
+log = logging.getLogger("mamcrawler.replay")
 
 
 @dataclass(frozen=True)
@@ -48,3 +52,36 @@ def what_if(
     if baseline is None:
         return WhatIf(result, None, baseline_hash, f"policy {baseline_hash[:12]} files not recorded: no forward play")
     return WhatIf(result, play_forward(cycles, baseline, policy, evaluator=evaluator), baseline_hash)
+
+
+@dataclass
+class PreLiveReplay:
+    """The policy keeper's check: the candidate replayed over the last ``days`` of recorded
+    cycles; the summary goes to the log (by the keeper) and to ``report`` (the status board)."""
+
+    db: Database
+    clock: Callable[[], datetime]
+    days: int = 7
+    evaluator: Evaluator = REFERENCE
+    report: Callable[[dict[str, Any]], None] | None = None
+
+    def __call__(self, current: Policy, candidate: Policy) -> dict[str, Any]:
+        now = self.clock()
+        outcome = what_if(self.db, candidate, now - timedelta(days=self.days), evaluator=self.evaluator)
+        summary: dict[str, Any] = {
+            **outcome.to_dict(),
+            "at": now.isoformat(),
+            "days": self.days,
+            "candidate": candidate.content_hash,
+            "in_force": current.content_hash,
+            "money_changes": len(outcome.result.money_changes),
+            "line": outcome.result.line() + (f"; {outcome.note}" if outcome.note else ""),
+        }
+        if outcome.effect is not None:
+            delta = outcome.effect.figures()["delta"]
+            summary["line"] += "; forward: " + ", ".join(
+                f"{k} {v:+g}" for k, v in delta.items() if v and not k.startswith("min_")
+            )
+        if self.report is not None:
+            self.report(summary)
+        return summary

@@ -29,6 +29,7 @@ from mamcrawler.app.jobs.metadata_jobs import verified_fields
 from mamcrawler.app.runtime.cycle import Cycle
 from mamcrawler.app.runtime.policy_keeper import PolicyKeeper, PolicyTests
 from mamcrawler.app.runtime.settings import Settings, missing_for
+from mamcrawler.app.runtime.whatif import PreLiveReplay
 from mamcrawler.app.web.status import StatusBoard
 from mamcrawler.engine.policy.cases import policy_test_problems
 from mamcrawler.engine.rules.evaluators import evaluator_named
@@ -162,6 +163,9 @@ def build_services(
     cycle = Cycle(db, state, executor, evaluator_named(settings.evaluator), settings.journal_file, settings.secrets())
     cycle.recorder = Recorder(db, settings.record_days)
     keeper = PolicyKeeper(settings.policies_dir, policy_tests or policy_test_problems())
+    board = StatusBoard(state)
+    keeper.state, keeper.clock = state, clock
+    keeper.replay_check = PreLiveReplay(db, clock, report=board.set_policy_replay)
     return Services(
         settings,
         db,
@@ -170,7 +174,7 @@ def build_services(
         executor,
         cycle,
         keeper,
-        StatusBoard(state),
+        board,
         qbit,
         sensors,
         clock,

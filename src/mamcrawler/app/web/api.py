@@ -62,6 +62,7 @@ class ApiServer:
             "/api/compliance/report": lambda: board.compliance_report(self._records(), now=self.clock()),
             "/api/system/mam-rules": board.rules_version,
             "/api/system/events": board.events,
+            "/api/system/policy-replay": board.policy_replay_status,
             "/api/qbittorrent/status": board.torrent_status,
             "/api/system/autonomous": lambda: {"autonomous": board.autonomous()},
         }

@@ -25,11 +25,20 @@ class StatusBoard:
     policy: Policy | None = None
     snapshot: FactSnapshot | None = None
     batch: DecisionBatch | None = None
+    policy_replay: dict[str, Any] | None = None  # the policy keeper's latest pre-live replay
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def publish(self, policy: Policy, snapshot: FactSnapshot, batch: DecisionBatch) -> None:
         with self._lock:
             self.policy, self.snapshot, self.batch = policy, snapshot, batch
+
+    def set_policy_replay(self, summary: dict[str, Any]) -> None:
+        with self._lock:
+            self.policy_replay = summary
+
+    def policy_replay_status(self) -> dict[str, Any]:
+        with self._lock:
+            return {"known": False} if self.policy_replay is None else {"known": True, **self.policy_replay}
 
     def autonomous(self) -> bool:
         value = self.state.get(AUTONOMOUS_KEY)
