@@ -150,13 +150,23 @@ class ReplayResult:
         )
 
 
-def _same(a: DecisionRecord, b: DecisionRecord) -> bool:
-    return signature(a) == signature(b)
+def _key(record: DecisionRecord) -> str:
+    return json.dumps(signature(record), sort_keys=True, default=str)
 
 
 def _changed_fields(a: DecisionRecord, b: DecisionRecord) -> tuple[str, ...]:
     sa, sb = signature(a), signature(b)
     return tuple(k for k in COMPARED if sa[k] != sb[k])
+
+
+Pick = Callable[[DecisionRecord, DecisionRecord], bool]
+# How leftover records of one subject pair up as "changed", in this order:
+_PICKS: tuple[Pick, ...] = (
+    lambda o, n: o.rule_id == n.rule_id and o.outcome == n.outcome,  # the same rule, otherwise
+    lambda o, n: o.outcome == n.outcome and bool(o.actions) and bool(n.actions),  # another rule, same fate
+    lambda o, n: o.rule_id == n.rule_id,  # the same rule, another fate
+    lambda o, n: bool(o.actions) and bool(n.actions),  # something else acted on it
+)
 
 
 def _planned_first(record: DecisionRecord) -> bool:
@@ -174,20 +184,20 @@ def diff_cycle(
         subjects.setdefault((r.subject_kind, r.subject_id), ([], []))[1].append(r)
     unchanged, changes = 0, list[Change]()
     for (kind, subject), (old, new) in sorted(subjects.items()):
-        old, new = list(old), list(new)
-        for o in list(old):  # 1. equal records
-            twin = next((n for n in new if _same(o, n)), None)
-            if twin is not None:
-                old.remove(o)
-                new.remove(twin)
+        waiting: dict[str, list[DecisionRecord]] = {}
+        for n in new:
+            waiting.setdefault(_key(n), []).append(n)
+        left_old = []
+        for o in old:  # 1. equal records
+            twins = waiting.get(_key(o))
+            if twins:
+                twins.pop()
                 unchanged += 1
+            else:
+                left_old.append(o)
+        old, new = left_old, [n for group in waiting.values() for n in group]
         pairs: list[tuple[DecisionRecord, DecisionRecord]] = []
-        for pick in (
-            lambda o, n: o.rule_id == n.rule_id and o.outcome == n.outcome,  # 2. the same rule, otherwise
-            lambda o, n: o.outcome == n.outcome and bool(o.actions) and bool(n.actions),  # 3. another rule, same fate
-            lambda o, n: o.rule_id == n.rule_id,  # 4. the same rule, another fate
-            lambda o, n: bool(o.actions) and bool(n.actions),  # 5. something else acted on it
-        ):
+        for pick in _PICKS:
             for o in sorted(old, key=_planned_first):
                 twin = next((n for n in sorted(new, key=_planned_first) if pick(o, n)), None)
                 if twin is not None:
