@@ -23,7 +23,7 @@ from mamcrawler.app.runtime.whatif import WhatIf, what_if
 from mamcrawler.engine import load_policy
 from mamcrawler.engine.rules.evaluators import evaluator_named
 from mamcrawler.errors import LocatedErrors, MamcrawlerError
-from mamcrawler.sim.replay import Explanation, describe, explain_decision
+from mamcrawler.sim.replay import Change, Explanation, describe, explain_decision
 from mamcrawler.sim.scenario import parse_duration
 from mamcrawler.store import Database, RecordReader, sizes_by_day
 
@@ -104,13 +104,15 @@ def print_what_if(outcome: WhatIf) -> None:
     console = _console()
     r = outcome.result
     if r.changes:
-        table = Table(title=f"Differences under {r.policy_hash[:12]}")
-        for name in ("at", "", "subject", "recorded", "replayed", "Δ points", "id"):
+        folded = fold(r.changes)
+        table = Table(title=f"Differences under {r.policy_hash[:12]} (repeats in later cycles folded)")
+        for name in ("from", "cycles", "", "subject", "recorded", "replayed", "Δ points", "id"):
             table.add_column(name)
-        for c in r.changes[:SHOWN_CHANGES]:
+        for c, count in folded[:SHOWN_CHANGES]:
             mark = {"added": "+", "removed": "-", "changed": "~"}[c.kind] + ("$" if c.money else "")
             table.add_row(
                 c.at.strftime("%m-%d %H:%M"),
+                str(count),
                 mark,
                 f"{c.subject_kind} {c.subject_id}",
                 describe(c.before),
@@ -119,8 +121,8 @@ def print_what_if(outcome: WhatIf) -> None:
                 c.decision_id[:10],
             )
         console.print(table)
-        if len(r.changes) > SHOWN_CHANGES:
-            console.print(f"({len(r.changes) - SHOWN_CHANGES} more; --json keeps every one)", style="dim")
+        if len(folded) > SHOWN_CHANGES:
+            console.print(f"({len(folded) - SHOWN_CHANGES} more; --json keeps every one)", style="dim")
     console.print(r.line())
     if outcome.note:
         console.print(outcome.note, style="dim")
@@ -134,6 +136,18 @@ def print_what_if(outcome: WhatIf) -> None:
                 key.replace("_", " "), _fmt(before), _fmt(figures["edited"][key]), _fmt(figures["delta"][key], True)
             )
         console.print(table)
+
+
+def fold(changes: list[Change]) -> list[tuple[Change, int]]:
+    """The same difference about the same subject in later cycles counts once, with how often."""
+    out: dict[tuple[str, ...], list[Any]] = {}
+    for c in changes:
+        key = (c.kind, c.subject_kind, c.subject_id, describe(c.before), describe(c.after))
+        if key in out:
+            out[key][1] += 1
+        else:
+            out[key] = [c, 1]
+    return [(c, n) for c, n in out.values()]
 
 
 def _fmt(value: Any, signed: bool = False) -> str:
