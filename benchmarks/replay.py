@@ -21,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from decide import NOW, big_snapshot, year_scenario
+from sqlalchemy import select
 
 from mamcrawler.engine import Policy, decide, load_policy
 from mamcrawler.engine.rules.evaluators import evaluator_named
@@ -28,6 +29,7 @@ from mamcrawler.facts import FactSnapshot
 from mamcrawler.sim.replay import replay
 from mamcrawler.sim.world import World
 from mamcrawler.store import Database, Recorder, RecordReader, sizes_by_day
+from mamcrawler.store.recorded import CycleEntry
 
 
 def record(db: Database, policy: Policy, snapshots: list[FactSnapshot]) -> float:
@@ -49,7 +51,13 @@ def report(title: str, db: Database, policy: Policy, cycles: int, record_s: floa
     print(f"  bytes per cycle        {stored / cycles:8,.0f} B (manifest + decisions + new blobs, compressed)")
     if len(days) > 1:
         print(f"  bytes per day          {stored / len(days):8,.0f} B at this cadence")
+    db.dispose()  # checkpoint the WAL into the file before measuring it
     print(f"  SQLite file            {db_file.stat().st_size / cycles:8,.0f} B per cycle (pages and indexes included)")
+    if len(days) == 1 and cycles > 1:
+        with db.session() as s:
+            sizes = list(s.scalars(select(CycleEntry.new_bytes).order_by(CycleEntry.id)))
+        print(f"  first cycle            {sizes[0]:8,} B (every fact new)")
+        print(f"  each later cycle       {sum(sizes[1:]) / (cycles - 1):8,.0f} B on average")
     print(f"  record time            {record_s / cycles * 1000:8.1f} ms per cycle")
     t0 = time.perf_counter()
     recorded = list(RecordReader(db).cycles(NOW - timedelta(days=3650)))

@@ -4,6 +4,7 @@ no difference reported — whatever the facts, the gaps and the policy variant."
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from hypothesis import given
@@ -14,6 +15,7 @@ from mamcrawler.engine import Policy, decide
 from mamcrawler.facts import FactSnapshot, Source
 from mamcrawler.sim.replay import replay
 from mamcrawler.store import Database, Recorder, RecordReader
+from mamcrawler.store import recorded_columns as columns
 
 
 @st.composite
@@ -45,3 +47,28 @@ def test_replaying_under_the_unchanged_policy_reproduces_every_decision(
     assert result.changes == [] and result.id_mismatches == 0
     assert [b.records for b in result.batches] == [b.records for b in batches]  # full records, in order
     assert [b.actions for b in result.batches] == [b.actions for b in batches]
+
+
+_cell = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**40), 2**40)
+    | st.floats(allow_nan=False)
+    | st.sampled_from(["seeding", "paused"])
+)
+_rows = st.dictionaries(
+    st.sampled_from([f"{i:040x}" for i in range(6)]), st.fixed_dictionaries({n: _cell for n in columns.MOVING})
+)
+
+
+@given(_rows, _rows)
+def test_torrent_counters_coded_against_a_key_frame_decode_exactly(
+    rows: dict[str, dict[str, object]], key: dict[str, dict[str, object]]
+) -> None:
+    order = sorted(rows)
+    frame = columns.key_rows(json.loads(json.dumps(columns.key_frame(sorted(key), key))))
+    coded = json.loads(json.dumps(columns.encode(order, rows, frame)))  # as stored
+    back = columns.decode(order, coded, frame)
+    assert {h: [(type(v), v) for v in r.values()] for h, r in back.items()} == {
+        h: [(type(r[n]), r[n]) for n in columns.MOVING] for h, r in rows.items()
+    }

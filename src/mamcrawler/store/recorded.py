@@ -23,19 +23,21 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel
+from pydantic import TypeAdapter
 from sqlalchemy import BigInteger, CursorResult, Integer, LargeBinary, String, delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mamcrawler.engine import DecisionBatch, DecisionRecord, Policy, load_policy
 from mamcrawler.facts import AudioScan, Event, FactModel, FactSnapshot, LibraryItem, Release, Torrent, Want
+from mamcrawler.store import recorded_columns as columns
 from mamcrawler.store.database import Database
 from mamcrawler.store.schema import Base, UtcDateTime
 
 log = logging.getLogger("mamcrawler.recorded")
 
 BUCKETS = 64  # per collection; a changed fact rewrites only its bucket
+KEY_FRAME_EVERY = timedelta(days=1)
 # snapshot field → the attribute(s) naming one fact of it
 COLLECTIONS: Mapping[str, tuple[type[FactModel], tuple[str, ...]]] = {
     "releases": (Release, ("id",)),
@@ -90,26 +92,26 @@ def _digest(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()[:32]  # 128 bits: ample to address blobs
 
 
-def _identity(item: BaseModel, names: tuple[str, ...]) -> str:
-    return "\x1f".join(str(getattr(item, n)) for n in names)
+def _identity(item: dict[str, Any], names: tuple[str, ...]) -> str:
+    return "\x1f".join(str(item[n]) for n in names)
 
 
-def _buckets(items: tuple[BaseModel, ...], names: tuple[str, ...]) -> list[list[tuple[str, dict[str, Any]]]]:
+def _buckets(pairs: list[tuple[str, dict[str, Any]]]) -> list[list[tuple[str, dict[str, Any]]]]:
     out: list[list[tuple[str, dict[str, Any]]]] = [[] for _ in range(BUCKETS)]
-    for item in items:
-        key = _identity(item, names)
-        out[zlib.crc32(key.encode()) % BUCKETS].append((key, item.model_dump(mode="json")))
+    for key, body in pairs:
+        out[zlib.crc32(key.encode()) % BUCKETS].append((key, body))
     for bucket in out:
-        bucket.sort(key=lambda pair: (pair[0], _canonical(pair[1])))
+        bucket.sort(key=lambda pair: pair[0])
     return out
 
 
-def compact_decision(record: DecisionRecord) -> dict[str, Any]:
-    """What replay compares: the id, subject, outcome, reason, rule and actions."""
-    body: dict[str, Any] = {k: getattr(record, k) for k in _DECISION_FIELDS}
-    body["caps"] = list(record.caps)
-    body["actions"] = [a.model_dump(mode="json") for a in record.actions]
-    return body
+_RECORDS: TypeAdapter[tuple[DecisionRecord, ...]] = TypeAdapter(tuple[DecisionRecord, ...])
+
+
+def compact_decisions(records: tuple[DecisionRecord, ...]) -> list[dict[str, Any]]:
+    """What replay compares: the ids, subjects, outcomes, reasons, rules and actions."""
+    kept = {"__all__": {*_DECISION_FIELDS, "actions"}}
+    return list(_RECORDS.dump_python(records, mode="json", include=kept))
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,14 @@ class DaySize:
         return self.bytes / self.cycles if self.cycles else 0.0
 
 
+@dataclass(frozen=True)
+class _KeyFrame:
+    hash: str
+    raw: bytes
+    rows: dict[str, dict[str, Any]]
+    at: datetime
+
+
 @dataclass
 class Recorder:
     """Records cycles into the store; prunes what is older than ``retention_days`` once a day."""
@@ -143,6 +153,7 @@ class Recorder:
     retention_days: int = 30
     _policies: dict[str, tuple[str, bytes] | None] = field(default_factory=dict)  # policy hash → its blob
     _pruned_at: datetime | None = None
+    _frame: _KeyFrame | None = None
     PRUNE_EVERY: ClassVar[timedelta] = timedelta(days=1)
 
     def record(self, policy: Policy, snapshot: FactSnapshot, batch: DecisionBatch, *, evaluator: str) -> int | None:
@@ -162,11 +173,17 @@ class Recorder:
     def _write(self, policy: Policy, snapshot: FactSnapshot, batch: DecisionBatch, evaluator: str) -> int:
         now = batch.decided_at
         blobs: dict[str, bytes] = {}
-        head = snapshot.model_dump(mode="json", exclude=set(COLLECTIONS))
+        head = snapshot.model_dump(mode="json")  # one serialiser call for every fact
         parts: dict[str, list[str | None]] = {}
+        moving: dict[str, dict[str, Any]] = {}
         for name, (_, key_names) in COLLECTIONS.items():
+            pairs = [(_identity(item, key_names), item) for item in head.pop(name)]
+            if name == "torrents":  # counters apart, coded against a key frame
+                for i, (key, body) in enumerate(pairs):
+                    static, moving[key] = columns.split(body)
+                    pairs[i] = (key, static)
             hashes: list[str | None] = []
-            for bucket in _buckets(getattr(snapshot, name), key_names):
+            for bucket in _buckets(pairs):
                 if not bucket:
                     hashes.append(None)
                     continue
@@ -175,11 +192,23 @@ class Recorder:
                 blobs.setdefault(digest, raw)
                 hashes.append(digest)
             parts[name] = hashes
+        order = sorted(moving)
+        frame = self._key_frame(order, moving, now)
+        blobs.setdefault(frame.hash, frame.raw)
+        counters = {"key": frame.hash, "cols": columns.encode(order, moving, frame.rows)}
         policy_blob = self._policy_blob(policy)
         if policy_blob is not None:
             blobs.setdefault(policy_blob[0], policy_blob[1])
-        manifest = {"head": head, "parts": parts, "policy_blob": policy_blob[0] if policy_blob else None}
-        decisions = [compact_decision(r) for r in batch.records]
+        parts_raw = _canonical(parts)  # the bucket list itself is shared while no bucket changes
+        parts_hash = _digest(parts_raw)
+        blobs.setdefault(parts_hash, parts_raw)
+        manifest = {
+            "head": head,
+            "parts": parts_hash,
+            "counters": counters,
+            "policy_blob": policy_blob[0] if policy_blob else None,
+        }
+        decisions = compact_decisions(batch.records)
         with self.db.session() as s:
             known: set[str] = set()
             wanted = list(blobs)
@@ -206,6 +235,18 @@ class Recorder:
             s.add(entry)
             s.flush()
             return entry.id
+
+    def _key_frame(self, order: list[str], rows: dict[str, dict[str, Any]], now: datetime) -> _KeyFrame:
+        """The key frame torrent counters are coded against: a fresh one a day, or when a
+        tenth of the torrents are new to the current one."""
+        frame = self._frame
+        if frame is not None and timedelta(0) <= now - frame.at < KEY_FRAME_EVERY:
+            new = sum(1 for h in order if h not in frame.rows)
+            if new * 10 <= len(order):
+                return frame
+        raw = _canonical(columns.key_frame(order, rows))
+        self._frame = _KeyFrame(_digest(raw), raw, {h: dict(rows[h]) for h in order}, now)
+        return self._frame
 
     def _policy_blob(self, policy: Policy) -> tuple[str, bytes] | None:
         """The policy's files, kept once per version so replay can re-run it; only when the
@@ -266,18 +307,31 @@ class RecordReader:
     def _cycle(self, entry: CycleEntry) -> RecordedCycle:
         manifest = _unpack(entry.manifest)
         body: dict[str, Any] = dict(manifest["head"])
-        missing = [h for hashes in manifest["parts"].values() for h in hashes if h and h not in self._facts]
+        counters = manifest["counters"]
+        if manifest["parts"] not in self._facts:
+            self._facts[manifest["parts"]] = (json.loads(self._blobs([manifest["parts"]])[manifest["parts"]]),)
+        parts: dict[str, list[str | None]] = self._facts[manifest["parts"]][0]
+        wanted = [h for hashes in parts.values() for h in hashes if h]
+        missing = [h for h in {*wanted, counters["key"]} if h not in self._facts]
         raw = self._blobs(missing)
-        for name, hashes in manifest["parts"].items():
+        for name, hashes in parts.items():
             item_type = COLLECTIONS[name][0]
             items: list[Any] = []
             for h in hashes:
                 if h is None:
                     continue
                 if h not in self._facts:
-                    self._facts[h] = tuple(item_type.model_validate(d) for d in json.loads(raw[h]))
+                    parsed = json.loads(raw[h])
+                    self._facts[h] = tuple(parsed if name == "torrents" else map(item_type.model_validate, parsed))
                 items.extend(self._facts[h])
             body[name] = tuple(items)
+        key = counters["key"]
+        if key not in self._facts:
+            self._facts[key] = (columns.key_rows(json.loads(raw[key])),)
+        statics = {t["hash"]: t for t in body["torrents"]}
+        order = sorted(statics)
+        moving = columns.decode(order, counters["cols"], self._facts[key][0])
+        body["torrents"] = tuple(Torrent.model_validate({**statics[h], **moving[h]}) for h in order)
         snapshot = FactSnapshot.model_validate(body)
         decisions = tuple(
             DecisionRecord.model_validate({**d, "policy_hash": entry.policy_hash, "decided_at": entry.taken_at})
