@@ -149,7 +149,8 @@ def _moved(last: Torrent, moving: dict[str, object]) -> Torrent:
     of every tick): the simulator's own values, already of the fields' types."""
     fact = Torrent.__new__(Torrent)
     object.__setattr__(fact, "__dict__", {**last.__dict__, **moving})
-    object.__setattr__(fact, "__pydantic_fields_set__", last.__pydantic_fields_set__ | moving.keys())
+    # The first fact was built with every moving field, so its fields-set already has them all.
+    object.__setattr__(fact, "__pydantic_fields_set__", last.__pydantic_fields_set__)
     object.__setattr__(fact, "__pydantic_extra__", None)
     object.__setattr__(fact, "__pydantic_private__", None)
     return fact
