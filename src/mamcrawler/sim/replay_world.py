@@ -12,7 +12,7 @@ Imports ``engine``, ``facts`` and ``sim``."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
@@ -100,36 +100,71 @@ def _account(snapshot: FactSnapshot, start: datetime) -> AccountSpec:
     )
 
 
-def recorded_scenario(cycles: Sequence[Recorded], *, min_tick: timedelta = MIN_TICK) -> Scenario:
-    """The recorded history as a scenario starting from its first cycle's state."""
-    if not cycles:
-        raise ValueError("no recorded cycles to play forward")
-    first = cycles[0]
-    start = first.taken_at
-    gaps = sorted(b.taken_at - a.taken_at for a, b in pairwise(cycles) if b.taken_at > a.taken_at)
+class History:
+    """What the forward play needs from recorded cycles, gathered in one pass (so a month of
+    cycles need not be held in memory): the first state, when listings and wants appeared,
+    and the cycle times."""
+
+    def __init__(self) -> None:
+        self.first: Recorded | None = None
+        self.account: FactSnapshot | None = None
+        self.times: list[datetime] = []
+        self.releases: dict[str, ReleaseSpec] = {}
+        self.wants: set[tuple[str, str]] = set()
+        self.timeline: list[TimelineEntry] = []
+        self.last_policy = ""  # the version that decided the latest cycle
+
+    def add(self, cycle: Recorded) -> None:
+        snap = cycle.snapshot
+        if self.account is None and snap.account.bonus_points is not None:
+            self.account = snap
+        self.times.append(cycle.taken_at)
+        self.last_policy = cycle.policy_hash
+        if self.first is None:
+            self.first = cycle
+            self.releases = {r.id: _release_spec(r) for r in snap.releases}
+            self.wants = {(w.source.value, w.book_key) for w in snap.wants}
+            return
+        at = cycle.taken_at - self.first.taken_at
+        for r in snap.releases:
+            if r.id not in self.releases:
+                self.releases[r.id] = _release_spec(r)
+                self.timeline.append(TimelineEntry(at=at, release=self.releases[r.id]))
+        for w in snap.wants:
+            if (w.source.value, w.book_key) not in self.wants:
+                self.wants.add((w.source.value, w.book_key))
+                self.timeline.append(TimelineEntry(at=at, want=w))
+
+    def scenario(self, *, min_tick: timedelta = MIN_TICK) -> Scenario:
+        """The recorded history as a scenario starting from its first cycle's state."""
+        if self.first is None:
+            raise ValueError("no recorded cycles to play forward")
+        return _scenario(self, self.first, min_tick)
+
+
+def recorded_scenario(cycles: Iterable[Recorded], *, min_tick: timedelta = MIN_TICK) -> Scenario:
+    history = History()
+    for cycle in cycles:
+        history.add(cycle)
+    return history.scenario(min_tick=min_tick)
+
+
+def _scenario(history: History, first: Recorded, min_tick: timedelta) -> Scenario:
+    start, snap = first.taken_at, first.snapshot
+    times = history.times
+    gaps = sorted(b - a for a, b in pairwise(times) if b > a)
     tick = max(gaps[len(gaps) // 2] if gaps else min_tick, min_tick)
-    duration = max(cycles[-1].taken_at - start + tick, tick)
-    snap = first.snapshot
-    account_snap = next((c.snapshot for c in cycles if c.snapshot.account.bonus_points is not None), snap)
-    releases = {r.id: _release_spec(r) for r in snap.releases}
-    timeline: list[TimelineEntry] = []
-    wants = {(w.source, w.book_key) for w in snap.wants}
-    for c in cycles[1:]:
-        at = c.taken_at - start
-        for r in c.snapshot.releases:
-            if r.id not in releases:
-                releases[r.id] = _release_spec(r)
-                timeline.append(TimelineEntry(at=at, release=releases[r.id]))
-        for w in c.snapshot.wants:
-            if (w.source, w.book_key) not in wants:
-                wants.add((w.source, w.book_key))
-                timeline.append(TimelineEntry(at=at, want=w))
+    duration = max(times[-1] - start + tick, tick)
+    account_snap = history.account or snap
+    releases, timeline = history.releases, history.timeline
     first_ids = {r.id for r in snap.releases}
     names: dict[str, str] = {}
+    taken: set[str] = set()
     torrents = []
     for t in snap.torrents:
-        name = t.name if t.name not in names.values() else f"{t.name} [{t.hash[:8]}]"
+        name = t.name if t.name not in taken else f"{t.name} [{t.hash[:8]}]"
         names[t.hash] = name
+        taken.add(name)
         torrents.append(_torrent_spec(t, name, first_ids))
     library = tuple(
         LibrarySpec(
@@ -153,7 +188,7 @@ def recorded_scenario(cycles: Sequence[Recorded], *, min_tick: timedelta = MIN_T
     )
     return Scenario(
         name="recorded history",
-        description=f"{len(cycles)} recorded cycles from {start.isoformat()}",
+        description=f"{len(times)} recorded cycles from {start.isoformat()}",
         start=start,
         duration=duration,
         tick=tick,
@@ -195,10 +230,10 @@ class Effect:
 
 
 def play_forward(
-    cycles: Sequence[Recorded], decided_by: Policy, edited: Policy, *, evaluator: Evaluator = REFERENCE
+    history: History | Iterable[Recorded], decided_by: Policy, edited: Policy, *, evaluator: Evaluator = REFERENCE
 ) -> Effect:
     """Play the recorded start forward under both policies in the same simulated world."""
-    scenario = recorded_scenario(cycles)
+    scenario = history.scenario() if isinstance(history, History) else recorded_scenario(history)
     before = simulate(scenario, decided_by, evaluator=evaluator, keep_batches=False)
     after = simulate(scenario, edited, evaluator=evaluator, keep_batches=False)
     return Effect(before.summary, after.summary, before.summary.ticks)

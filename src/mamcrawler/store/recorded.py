@@ -291,13 +291,19 @@ class RecordReader:
         self._facts: dict[str, tuple[Any, ...]] = {}
 
     def cycles(self, since: datetime, until: datetime | None = None) -> Iterator[RecordedCycle]:
+        """Cycles in time order, read a batch at a time (a month of them is never all in memory)."""
         with self.db.session() as s:
-            query = select(CycleEntry).where(CycleEntry.taken_at >= since)
+            query = select(CycleEntry.id).where(CycleEntry.taken_at >= since)
             if until is not None:
                 query = query.where(CycleEntry.taken_at <= until)
-            entries = list(s.scalars(query.order_by(CycleEntry.taken_at, CycleEntry.id)))
-        for entry in entries:
-            yield self._cycle(entry)
+            ids = list(s.scalars(query.order_by(CycleEntry.taken_at, CycleEntry.id)))
+        for i in range(0, len(ids), 100):
+            chunk = ids[i : i + 100]
+            with self.db.session() as s:
+                entries = {e.id: e for e in s.scalars(select(CycleEntry).where(CycleEntry.id.in_(chunk)))}
+            for cycle_id in chunk:
+                if cycle_id in entries:  # pruned meanwhile: skipped
+                    yield self._cycle(entries[cycle_id])
 
     def cycle(self, cycle_id: int) -> RecordedCycle | None:
         with self.db.session() as s:

@@ -6,15 +6,15 @@ Shared by ``mamcrawler replay`` and the policy keeper. Imports ``store``, ``sim`
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from mamcrawler.engine import REFERENCE, Evaluator, Policy
 from mamcrawler.sim.replay import ReplayResult, replay
-from mamcrawler.sim.replay_world import Effect, play_forward
-from mamcrawler.store import Database, RecordReader
+from mamcrawler.sim.replay_world import Effect, History, play_forward
+from mamcrawler.store import Database, RecordedCycle, RecordReader
 
 log = logging.getLogger("mamcrawler.replay")
 
@@ -41,17 +41,23 @@ def what_if(
     """Replay every cycle recorded since ``since`` under ``policy``; when asked and when
     something changed, play the recorded start forward under both policies."""
     reader = RecordReader(db)
-    cycles = list(reader.cycles(since))
-    result = replay(cycles, policy, evaluator=evaluator)
-    if not cycles:
+    history = History()
+
+    def recorded() -> Iterator[RecordedCycle]:
+        for cycle in reader.cycles(since):  # one pass, one cycle in memory at a time
+            history.add(cycle)
+            yield cycle
+
+    result = replay(recorded(), policy, evaluator=evaluator)
+    if history.first is None:
         return WhatIf(result, None, None, "no recorded cycles in the period")
-    baseline_hash = cycles[-1].policy_hash
+    baseline_hash = history.last_policy
     if not forward or not result.changes:
         return WhatIf(result, None, baseline_hash, "" if forward else "forward play not asked for")
     baseline = policy if baseline_hash == policy.content_hash else reader.policy(baseline_hash)
     if baseline is None:
         return WhatIf(result, None, baseline_hash, f"policy {baseline_hash[:12]} files not recorded: no forward play")
-    return WhatIf(result, play_forward(cycles, baseline, policy, evaluator=evaluator), baseline_hash)
+    return WhatIf(result, play_forward(history, baseline, policy, evaluator=evaluator), baseline_hash)
 
 
 @dataclass
