@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from mamcrawler.app.cli.main import main
 from mamcrawler.app.runtime.policy_keeper import PolicyKeeper, confirm
 from mamcrawler.app.runtime.whatif import PreLiveReplay, what_if
+from mamcrawler.app.web.status import StatusBoard
 from mamcrawler.engine import Policy, decide, load_policy
 from mamcrawler.facts import FactSnapshot, FreeKind, UserClass, Want
 from mamcrawler.sim.replay import replay
@@ -194,15 +195,18 @@ def test_the_keeper_holds_a_money_changing_edit_until_a_person_confirms_it(
     pacing.write_text(pacing.read_text().replace("params:\n", "params:\n  confirm_money_changes: true\n", 1))
     clock = lambda: START + timedelta(days=7)  # noqa: E731
     state = StateStore(db)
-    shown: list[dict[str, object]] = []
+    board = StatusBoard(state)
     keeper = PolicyKeeper(policies, state=state, clock=clock)
-    keeper.replay_check = PreLiveReplay(db, clock, report=shown.append)
+    keeper.replay_check = PreLiveReplay(db, clock, report=board.set_policy_replay)
+    assert board.policy_replay_status() == {"known": False}
     before = keeper.load_initial()
     free_first = policies / "free_first.yaml"
     free_first.write_text(free_first.read_text().replace("mode: tie_break", "mode: floor"))
     assert keeper.refresh() is before  # held: the replay changes a wedge purchase
-    assert keeper.awaiting is not None and shown and shown[-1]["money_changes"]
-    assert "changed" in str(shown[-1]["line"])
+    shown = board.policy_replay_status()  # what /api/system/policy-replay answers
+    assert keeper.awaiting is not None and shown["known"] and shown["money_changes"]
+    assert "changed" in str(shown["line"]) and shown["effect"]["delta"]["downloads_free"] == 2
+    json.dumps(shown, allow_nan=False)  # JSON-ready
     assert keeper.refresh() is before  # still waiting
     with pytest.raises(ValueError, match="no policy edit waits"):
         confirm(state, "0" * 12, now=clock())
