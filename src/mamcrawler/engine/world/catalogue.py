@@ -102,7 +102,9 @@ FIELDS: dict[str, Field] = {
     "torrent.downloading": _f("bool", _QB, "Still fetching data (active, stalled or queued)."),
     "torrent.seed_hours": _f("number", _QB, "Hours seeded."),
     "torrent.stalled_minutes": _f("number", _QB, "Minutes stalled (0 when not)."),
-    "torrent.paused_by": _f("str", _QB, "nobody, user or mamcrawler."),
+    "torrent.paused_by": _f(
+        "str", _QB, "nobody, user (hold tag), mamcrawler, or share_limit (qBittorrent's ratio/seed-time stop)."
+    ),
     "torrent.added_by_us": _f("bool", _QB, "mamcrawler added it."),
     "torrent.free": _f("bool", _QB, "Downloaded as freeleech."),
     "torrent.frozen_by_us": _f("bool", _QB, "Paused by the ratio freeze."),
