@@ -139,9 +139,21 @@ class SimTorrent:
             }
             fact = Torrent(**fixed, **moving)
         else:
-            fact = last.model_copy(update=moving)
+            fact = _moved(last, moving)
         self._last_fact = fact
         return fact
+
+
+def _moved(last: Torrent, moving: dict[str, object]) -> Torrent:
+    """``last.model_copy(update=moving)`` without the generic copy machinery (the hot path
+    of every tick): the simulator's own values, already of the fields' types."""
+    fact = Torrent.__new__(Torrent)
+    object.__setattr__(fact, "__dict__", {**last.__dict__, **moving})
+    # The first fact was built with every moving field, so its fields-set already has them all.
+    object.__setattr__(fact, "__pydantic_fields_set__", last.__pydantic_fields_set__)
+    object.__setattr__(fact, "__pydantic_extra__", None)
+    object.__setattr__(fact, "__pydantic_private__", None)
+    return fact
 
 
 @dataclass

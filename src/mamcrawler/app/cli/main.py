@@ -13,6 +13,7 @@ from mamcrawler import __version__
 from mamcrawler.app.cli.apikey import apikey
 from mamcrawler.app.cli.journal import journal
 from mamcrawler.app.cli.policy import policy
+from mamcrawler.app.cli.replay import replay
 from mamcrawler.app.cli.run import run
 from mamcrawler.app.cli.simulate import explain, simulate
 from mamcrawler.errors import CriticalBlock, MamcrawlerError
@@ -42,5 +43,6 @@ main.add_command(policy)
 main.add_command(simulate)
 main.add_command(explain)
 main.add_command(run)
+main.add_command(replay)
 main.add_command(journal)
 main.add_command(apikey)

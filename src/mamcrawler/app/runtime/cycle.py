@@ -26,7 +26,7 @@ from mamcrawler.engine.records import redact
 from mamcrawler.facts import FactSnapshot
 from mamcrawler.paths import open_private, refuse_env_file
 from mamcrawler.sensors.sources import Sensor, gather
-from mamcrawler.store import Database, StateStore
+from mamcrawler.store import Database, Recorder, StateStore
 from mamcrawler.store.decisions import DecisionStore
 
 log = logging.getLogger("mamcrawler.cycle")
@@ -48,6 +48,7 @@ class Cycle:
     evaluator: Evaluator
     journal_file: Path | None
     secrets: Sequence[str] = ()
+    recorder: Recorder | None = None  # keeps what the cycle saw and decided, for replay
 
     def run(self, policy: Policy, sensors: Sequence[Sensor], *, now: datetime, dry_run: bool) -> CycleResult:
         with CYCLE_LOCK:
@@ -59,6 +60,8 @@ class Cycle:
                 log.info("open purchase %s: %s (%s)", settled.key, settled.status, settled.reason)
         snapshot = gather(sensors, self.state, now)
         batch = decide(policy, snapshot, now=now, evaluator=self.evaluator)
+        if self.recorder is not None:
+            self.recorder.record(policy, snapshot, batch, evaluator=self.evaluator.name)
         self._journal(batch, dry_run=dry_run)
         executions = tuple(self.executor.execute(batch, dry_run=dry_run))
         for gap in snapshot.gaps:

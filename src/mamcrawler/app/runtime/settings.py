@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     facts_file: Path | None = Field(
         None, alias="MAMCRAWLER_FACTS_FILE", description="JSON/YAML snapshot fields read each cycle (manual mode)."
     )
+    record_days: int = Field(
+        30, alias="MAMCRAWLER_RECORD_DAYS", ge=0, description="Days of cycle snapshots kept for replay; 0: none."
+    )
     torrent_dir: Path | None = Field(
         None, alias="MAMCRAWLER_TORRENT_DIR", description="Folder of <release id>.torrent files to add from."
     )

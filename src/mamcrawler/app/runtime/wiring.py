@@ -30,6 +30,7 @@ from mamcrawler.app.runtime.cycle import Cycle
 from mamcrawler.app.runtime.logs import KnownSecrets, LearningCookies
 from mamcrawler.app.runtime.policy_keeper import PolicyKeeper, PolicyTests
 from mamcrawler.app.runtime.settings import Settings, missing_for
+from mamcrawler.app.runtime.whatif import PreLiveReplay
 from mamcrawler.app.web.status import StatusBoard
 from mamcrawler.engine.policy.cases import policy_test_problems
 from mamcrawler.engine.rules.evaluators import evaluator_named
@@ -39,7 +40,7 @@ from mamcrawler.sensors.facts_file import read_facts_file
 from mamcrawler.sensors.library import LibrarySensor
 from mamcrawler.sensors.sources import FunctionSensor, NotConfigured, QbitSensor, Sensor
 from mamcrawler.sensors.tracker import tracker_sensors
-from mamcrawler.store import ActionJournal, Database, StateStore, StoredCookie
+from mamcrawler.store import ActionJournal, Database, Recorder, StateStore, StoredCookie
 from mamcrawler.store.decisions import DecisionStore
 
 log = logging.getLogger("mamcrawler.wiring")
@@ -198,7 +199,11 @@ def build_services(
         files = TrackerTorrentFiles(mam)
     executor = LiveExecutor(journal, state, torrents=qbit, files=files, store=mam, clock=clock)
     cycle = Cycle(db, state, executor, evaluator_named(settings.evaluator), settings.journal_file, secrets)
+    cycle.recorder = Recorder(db, settings.record_days)
     keeper = PolicyKeeper(settings.policies_dir, policy_tests or policy_test_problems())
+    board = StatusBoard(state, decisions=DecisionStore(db))
+    keeper.state, keeper.clock = state, clock
+    keeper.replay_check = PreLiveReplay(db, clock, report=board.set_policy_replay)
     return Services(
         settings,
         db,
@@ -207,7 +212,7 @@ def build_services(
         executor,
         cycle,
         keeper,
-        StatusBoard(state, decisions=DecisionStore(db)),
+        board,
         qbit,
         sensors,
         clock,

@@ -115,6 +115,11 @@ def create_app(ctx: WebContext) -> FastAPI:
     def events() -> dict[str, Any]:
         return board.events()
 
+    @app.get("/api/system/policy-replay", tags=["system"])
+    def policy_replay() -> dict[str, Any]:
+        """The policy keeper's latest replay of the recorded week before an edit went live."""
+        return board.policy_replay_status()
+
     @app.get("/api/qbittorrent/status", tags=["spec"])
     def qbittorrent() -> dict[str, Any]:
         return board.torrent_status()

@@ -38,6 +38,7 @@ class StatusBoard:
     decisions: DecisionStore | None = None
     last_cycle: CycleInfo | None = None
     next_cycle: Callable[[], datetime | None] = lambda: None
+    policy_replay: dict[str, Any] | None = None  # the policy keeper's latest pre-live replay
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _titles: dict[str, tuple[str, str]] | None = None
     version: int = 0  # bumped by every change the dashboard shows (a cycle, the switch)
@@ -50,6 +51,14 @@ class StatusBoard:
             self._titles = None
             self.version += 1
             self.last_cycle = cycle or CycleInfo(batch.decided_at, 0.0, False)
+
+    def set_policy_replay(self, summary: dict[str, Any]) -> None:
+        with self._lock:
+            self.policy_replay = summary
+
+    def policy_replay_status(self) -> dict[str, Any]:
+        with self._lock:
+            return {"known": False} if self.policy_replay is None else {"known": True, **self.policy_replay}
 
     def autonomous(self) -> bool:
         value = self.state.get(AUTONOMOUS_KEY)

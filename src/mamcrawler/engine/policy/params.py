@@ -152,6 +152,11 @@ class PacingParams(ParamsModel):
     max_points_per_day: int = Field(150000, ge=0, description="Non-VIP points spent per day at most.")
     max_purchases_per_day: int = Field(10, ge=0, description="Non-VIP purchases per day at most.")
     max_removals_per_cycle: int = Field(5, ge=0, description="Torrent removals per cycle at most.")
+    confirm_money_changes: bool = Field(
+        False,
+        description="Hold a policy edit until a person confirms it (mamcrawler policy confirm HASH) when the"
+        " replay of the recorded week changes purchases or ratio-costing downloads.",
+    )
 
 
 class Category(ParamsModel):
