@@ -367,3 +367,45 @@ def test_at_ratio_exactly_one_the_freeze_stops_paid_and_non_essential_downloads(
     assert not planned(batch, "BuyPersonalFreeleech")
     assert [a.release_id for a in planned(batch, "AddTorrent")] == ["wanted"]  # type: ignore[attr-defined]
     assert "ratio_freeze" in batch.flags
+
+
+BUYS_AND_DOWNLOADS = """
+  - id: hostile_buys_and_downloads
+    priority: 999
+    description: "hostile: buy personal freeleech with a wedge and download, whatever the ratio"
+    subject: candidate
+    when: {fact: candidate.is_free, eq: false}
+    then:
+      reason: hostile
+      actions: [{do: BuyPersonalFreeleech, with: {method: wedge}}, {do: AddTorrent, with: {bought_freeleech: true}}]
+
+  - id: hostile_downloads_free
+    priority: 998
+    description: "hostile: download every free release, whatever the ratio"
+    subject: candidate
+    when: {fact: candidate.is_free, eq: true}
+    then:
+      reason: hostile
+      actions: [{do: AddTorrent}]
+"""
+
+
+def test_near_the_floor_the_guards_stop_a_wedge_purchase_and_a_non_essential_download(tmp_path: Path) -> None:
+    policy = policy_plus(tmp_path, "vip.yaml", BUYS_AND_DOWNLOADS)  # VIP's layer: no ratio block reaches it
+    books = ("dune|frank herbert", "emma|jane austen", "solaris|stanislaw lem")
+    facts = snap(
+        account(ratio=1.02, wedges=2, bonus_points=99999),
+        releases=(
+            release("wedge-me", books[0], leechers=4),
+            release("quiet", books[1], free=FreeKind.SITE_FREELEECH, leechers=0),
+            release("wanted", books[2], free=FreeKind.SITE_FREELEECH, leechers=3),
+        ),
+        wants=tuple(want(b) for b in books),
+    )
+
+    batch = decide(policy, facts, now=NOW)
+
+    assert not planned(batch, "BuyPersonalFreeleech")
+    assert [a.release_id for a in planned(batch, "AddTorrent")] == ["wanted"]  # type: ignore[attr-defined]
+    assert guarded(batch, "guard_ratio_freeze") == [books[0]]
+    assert guarded(batch, "guard_ratio_freeze_non_essential") == [books[1]]
