@@ -161,7 +161,7 @@ def test_a_freeze_killed_mid_batch_keeps_its_pauses_and_recovery_resumes_them(
     log = (base / "first.log").open("wb")
     try:
         daemon = subprocess.Popen(
-            [str(MAMCRAWLER), "run", "--once", "--no-api", "--env-file", str(base / "none.env")],
+            [str(MAMCRAWLER), "run", "--once", "--no-api", "--env-file", os.devnull],
             cwd=base,
             env=environment(base, proxy.url, ratio=1.03),  # at the floor's margin: freeze
             stdout=subprocess.DEVNULL,
@@ -180,7 +180,7 @@ def test_a_freeze_killed_mid_batch_keeps_its_pauses_and_recovery_resumes_them(
         log.close()
 
     restarted = subprocess.run(
-        [str(MAMCRAWLER), "run", "--once", "--no-api", "--env-file", str(base / "none.env")],
+        [str(MAMCRAWLER), "run", "--once", "--no-api", "--env-file", os.devnull],
         cwd=base,
         env=environment(base, qbit.url, ratio=1.2),  # recovered
         capture_output=True,

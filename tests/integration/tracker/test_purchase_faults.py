@@ -235,7 +235,7 @@ def test_the_journal_cli_lists_and_settles_an_open_purchase(rig: Rig, tmp_path: 
     rig.state.hostile = {STORE_PATH: "applied:502", HISTORY_PATH: "error:9"}
     assert rig.run(KINDS["upload"]) == "left_open"
     env = {"MAMCRAWLER_DATABASE_URL": rig.db.url}
-    none = ["--env-file", str(tmp_path / "none.env")]
+    none = ["--env-file", os.devnull]
     listed = CliRunner().invoke(main, ["journal", "open", *none], env=env)
     assert listed.exit_code == 0 and "sent_unconfirmed" in listed.output
     entry_id = int(listed.output.split("\t", 1)[0])
