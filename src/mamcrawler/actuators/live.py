@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, assert_never
 
 from mamcrawler.actuators.ports import BonusStore, TorrentClient, TorrentFiles
 from mamcrawler.engine.actions import (
@@ -36,9 +36,10 @@ from mamcrawler.engine.actions import (
     SetSeedingAllocation,
     UnfreezeDownloads,
 )
+from mamcrawler.engine.memory import memory_after
 from mamcrawler.engine.records import DecisionBatch
 from mamcrawler.errors import MamcrawlerError, ServiceError, ServiceUnavailable
-from mamcrawler.facts import Memory, Want, WantSource
+from mamcrawler.facts import Memory, Source, Want, WantSource
 from mamcrawler.store import VIP_PENDING, WISHLIST, ActionJournal, StateStore
 
 log = logging.getLogger("mamcrawler.actuators")
@@ -48,18 +49,7 @@ FREE_TAG = "mamcrawler-free"  # the download costs no ratio (free or bought free
 
 def journal_key(action: Action, now: datetime) -> str:
     """Idempotency key: money and additions once per release; others once per day/cycle."""
-    day = now.date().isoformat()
-    if isinstance(action, BuyPersonalFreeleech):
-        return f"pfl:{action.release_id}"
-    if isinstance(action, AddTorrent):
-        return f"add:{action.release_id}"
-    if isinstance(action, BuyVip):
-        return f"vip:{day}:{action.weeks}"
-    if isinstance(action, BuyUploadCredit):
-        return f"upload:{day}:{action.gib}"
-    if isinstance(action, AddToVipPending | AddToWishlist):
-        return f"{action.type}:{action.book_key}"
-    return f"{action.type}:{action.idempotency_key(now.isoformat())}"
+    return action.journal_key(now)
 
 
 @dataclass(frozen=True)
@@ -116,7 +106,7 @@ class LiveExecutor:
                 try:
                     outcome = self._perform(action, entry.id)
                 except ServiceUnavailable as err:
-                    if isinstance(action, BuyVip | BuyUploadCredit | BuyPersonalFreeleech):
+                    if action.sent_once:
                         # The request may have left: never assume either way, reconcile later.
                         log.warning("purchase %s left open: %s", entry.key, err.code)
                         done.append(Execution(record.decision_id, action, "left_open", err.code))
@@ -139,12 +129,11 @@ class LiveExecutor:
 
     def _missing_port(self, action: Action) -> str | None:
         """Which service an action needs but this process has no client for."""
-        if isinstance(action, BuyVip | BuyUploadCredit | BuyPersonalFreeleech) and self.store is None:
+        if Source.TRACKER_ACCOUNT in action.targets and self.store is None:
             return "tracker"
         if isinstance(action, AddTorrent) and self.files is None:
             return "torrent_files"
-        torrent_actions = AddTorrent | PauseTorrent | ResumeTorrent | Reannounce | SetSeedingAllocation | RemoveTorrent
-        if isinstance(action, torrent_actions) and self.torrents is None:
+        if Source.QBITTORRENT in action.targets and self.torrents is None:
             return "qbittorrent"
         return None
 
@@ -160,67 +149,57 @@ class LiveExecutor:
         return self.store
 
     def _perform(self, action: Action, entry_id: int) -> dict[str, Any]:
-        if isinstance(action, AddTorrent):
-            if self.files is None:
-                raise ServiceUnavailable("torrent_files", "not_configured", "no .torrent source configured")
-            data = self.files.fetch(action)
-            client = self._client()
-            info_hash = client.info_hash(data)
-            self.journal.annotate(entry_id, {"hash": info_hash}, now=self.clock())  # for reconciliation
-            tags = (MAMCRAWLER_TAG, FREE_TAG) if action.free else (MAMCRAWLER_TAG,)
-            client.add_torrent(data, category=action.category, tags=tags)
-            return {"hash": info_hash}
-        if isinstance(action, PauseTorrent):
-            self._client().pause([action.hash])
-        elif isinstance(action, ResumeTorrent):
-            self._client().resume([action.hash], force=action.force)
-        elif isinstance(action, Reannounce):
-            self._client().reannounce([action.hash])
-        elif isinstance(action, SetSeedingAllocation):
-            self._client().set_seeding_allocation(upload_slots=action.upload_slots, active_seeds=action.active_seeds)
-        elif isinstance(action, RemoveTorrent):
-            self._client().remove([action.hash], delete_files=action.delete_data)
-        elif isinstance(action, BuyVip):
-            return self._store().buy_vip(action.weeks)
-        elif isinstance(action, BuyUploadCredit):
-            return self._store().buy_upload_credit(action.gib)
-        elif isinstance(action, BuyPersonalFreeleech):
-            if action.tracker_id is None:
-                raise ServiceError("tracker", "no_tracker_id", f"release {action.release_id} has no tracker id")
-            return self._store().buy_personal_freeleech(action.tracker_id, use_wedge=action.method == "wedge")
-        elif isinstance(action, Alert):
-            level = logging.CRITICAL if action.level == "critical" else logging.WARNING
-            log.log(level, "alert %s: %s", action.code, action.message)
+        match action:
+            case AddTorrent():
+                if self.files is None:
+                    raise ServiceUnavailable("torrent_files", "not_configured", "no .torrent source configured")
+                data = self.files.fetch(action)
+                client = self._client()
+                info_hash = client.info_hash(data)
+                self.journal.annotate(entry_id, {"hash": info_hash}, now=self.clock())  # for reconciliation
+                tags = (MAMCRAWLER_TAG, FREE_TAG) if action.free else (MAMCRAWLER_TAG,)
+                client.add_torrent(data, category=action.category, tags=tags)
+                return {"hash": info_hash}
+            case PauseTorrent():
+                self._client().pause([action.hash])
+            case ResumeTorrent():
+                self._client().resume([action.hash], force=action.force)
+            case Reannounce():
+                self._client().reannounce([action.hash])
+            case SetSeedingAllocation():
+                self._client().set_seeding_allocation(
+                    upload_slots=action.upload_slots, active_seeds=action.active_seeds
+                )
+            case RemoveTorrent():
+                self._client().remove([action.hash], delete_files=action.delete_data)
+            case BuyVip():
+                return self._store().buy_vip(action.weeks)
+            case BuyUploadCredit():
+                return self._store().buy_upload_credit(action.gib)
+            case BuyPersonalFreeleech():
+                if action.tracker_id is None:
+                    raise ServiceError("tracker", "no_tracker_id", f"release {action.release_id} has no tracker id")
+                return self._store().buy_personal_freeleech(action.tracker_id, use_wedge=action.method == "wedge")
+            case Alert():
+                level = logging.CRITICAL if action.level == "critical" else logging.WARNING
+                log.log(level, "alert %s: %s", action.code, action.message)
+            case FreezeDownloads() | UnfreezeDownloads() | AddToVipPending() | AddToWishlist() | ReplaceEdition():
+                pass  # memory and lists only (``_remember``)
+            case _:
+                assert_never(action)
         return {}
 
     def _remember(self, action: Action, outcome: dict[str, Any], memory: Memory, now: datetime) -> Memory:
-        """The engine's memory after an applied action (what the next cycle will read)."""
-        changes: dict[str, Any] = {}
-        if isinstance(action, FreezeDownloads):
-            changes["downloads_frozen"] = True
-        elif isinstance(action, UnfreezeDownloads):
-            changes["downloads_frozen"] = False
-        elif isinstance(action, PauseTorrent):
-            changes["frozen_torrent_hashes"] = tuple(sorted({*memory.frozen_torrent_hashes, action.hash}))
-        elif isinstance(action, ResumeTorrent):
-            changes["frozen_torrent_hashes"] = tuple(h for h in memory.frozen_torrent_hashes if h != action.hash)
-        elif isinstance(action, SetSeedingAllocation):
-            changes["upload_slots"] = action.upload_slots
-        elif isinstance(action, AddTorrent):
-            changes["downloads_today"] = memory.downloads_today + 1
+        """The engine's memory after an applied action (what the next cycle will read), and
+        the lists the store keeps beside it."""
+        if isinstance(action, AddTorrent):
             self.state.remove_from_list(VIP_PENDING, action.release_id)
             self.state.remove_from_list(WISHLIST, action.book_key)
-        elif isinstance(action, BuyUploadCredit | BuyPersonalFreeleech):
-            changes["points_spent_today"] = memory.points_spent_today + action.points()
-            changes["purchases_today"] = memory.purchases_today + 1
-            if isinstance(action, BuyPersonalFreeleech):
-                changes["bought_release_ids"] = tuple(sorted({*memory.bought_release_ids, action.release_id}))
         elif isinstance(action, AddToVipPending):
             self.state.add_to_list(VIP_PENDING, action.release_id, {"book_key": action.book_key}, now=now)
-            changes["pending_release_ids"] = tuple(sorted({*memory.pending_release_ids, action.release_id}))
         elif isinstance(action, AddToWishlist):
             want = Want(book_key=action.book_key, title=action.book_key, source=WantSource.WISHLIST)
             self.state.add_to_list(WISHLIST, action.book_key, {"want": want.model_dump(mode="json")}, now=now)
         elif isinstance(action, ReplaceEdition):
             self.state.put(f"inferior:{action.library_item_id}", action.model_dump(mode="json"), now=now)
-        return memory.model_copy(update=changes)
+        return memory_after(memory, action, "applied")

@@ -1,21 +1,41 @@
 """Actions: the imperative, tagged union that decisions carry to actuators (DESIGN.md).
 
-Every action knows its *intrinsic tags* — the words blocks, caps and guards test
-(``purchase``, ``download``, ``paid_download``, ``ratio_costing`` …) — and an
-``idempotency_key`` so the journal never performs the same action twice. Imports pydantic
-and ``engine.vocabulary`` only."""
+Each action class carries its whole meaning, so adding one touches one class (plus the
+policy vocabulary's name): its *intrinsic tags* — the words blocks, caps and guards test
+(``purchase``, ``download``, ``paid_download``, ``ratio_costing`` …); ``targets``, the
+sources it acts on (a rule proposing it while one is gapped would act blind); ``slot``,
+shared by actions that contradict each other (pause/resume); ``sent_once`` for money,
+whose unanswered request is never retried blind; its journal key (``journal_key``: money
+and additions once per release, ever; others once per cycle); and a one-line ``label``.
+What an applied action does to the engine's memory is ``engine.memory.memory_after``;
+the executors dispatch on the closed union with ``match`` + ``assert_never``.
+Imports pydantic and ``facts`` only."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from typing import Annotated, Literal
+from datetime import datetime
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from mamcrawler.facts import Source
+
+_TORRENTS = frozenset({Source.QBITTORRENT})
+_TRACKER = frozenset({Source.TRACKER_ACCOUNT})
+_LIBRARY = frozenset({Source.LIBRARY})
 
 
 class ActionModel(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    targets: ClassVar[frozenset[Source]] = frozenset()
+    """The services this action changes; a rule proposing it while one is gapped never acts."""
+    slot: ClassVar[str | None] = None
+    """Actions sharing a slot contradict each other: per subject, one rule decides a slot."""
+    sent_once: ClassVar[bool] = False
+    """Money: once the request has left, an unclear answer leaves the entry open (never retried)."""
 
     def intrinsic_tags(self) -> frozenset[str]:
         return frozenset()
@@ -29,9 +49,23 @@ class ActionModel(BaseModel):
         body = json.dumps(self.model_dump(mode="json"), sort_keys=True)
         return hashlib.sha256(f"{day}|{body}".encode()).hexdigest()[:24]
 
+    def journal_key(self, now: datetime) -> str:
+        """The journal's idempotency key; by default the same action is done once per cycle."""
+        return f"{self.type_name()}:{self.idempotency_key(now.isoformat())}"
+
+    def type_name(self) -> str:
+        value: Any = getattr(self, "type", type(self).__name__)
+        return str(value)
+
+    def label(self) -> str:
+        """One short line for tables and logs."""
+        return self.type_name()
+
 
 class BuyVip(ActionModel):
     type: Literal["BuyVip"] = "BuyVip"
+    targets = _TRACKER
+    sent_once = True
     weeks: int = Field(gt=0)
     cost_points: int = Field(gt=0)
 
@@ -41,9 +75,17 @@ class BuyVip(ActionModel):
     def points(self) -> int:
         return self.cost_points
 
+    def journal_key(self, now: datetime) -> str:
+        return f"vip:{now.date().isoformat()}:{self.weeks}"
+
+    def label(self) -> str:
+        return f"BuyVip {self.weeks} wk ({self.cost_points:,} pts)"
+
 
 class BuyUploadCredit(ActionModel):
     type: Literal["BuyUploadCredit"] = "BuyUploadCredit"
+    targets = _TRACKER
+    sent_once = True
     gib: int = Field(gt=0)
     cost_points: int = Field(gt=0)
 
@@ -53,9 +95,17 @@ class BuyUploadCredit(ActionModel):
     def points(self) -> int:
         return self.cost_points
 
+    def journal_key(self, now: datetime) -> str:
+        return f"upload:{now.date().isoformat()}:{self.gib}"
+
+    def label(self) -> str:
+        return f"BuyUploadCredit {self.gib} GiB ({self.cost_points:,} pts)"
+
 
 class BuyPersonalFreeleech(ActionModel):
     type: Literal["BuyPersonalFreeleech"] = "BuyPersonalFreeleech"
+    targets = _TRACKER
+    sent_once = True
     release_id: str
     tracker_id: int | None = None
     method: Literal["wedge", "points"]
@@ -67,9 +117,17 @@ class BuyPersonalFreeleech(ActionModel):
     def points(self) -> int:
         return self.cost_points if self.method == "points" else 0
 
+    def journal_key(self, now: datetime) -> str:
+        return f"pfl:{self.release_id}"
+
+    def label(self) -> str:
+        cost = f", {self.cost_points:,} pts" if self.method == "points" else ""
+        return f"BuyPersonalFreeleech {self.release_id} ({self.method}{cost})"
+
 
 class AddTorrent(ActionModel):
     type: Literal["AddTorrent"] = "AddTorrent"
+    targets = _TORRENTS
     release_id: str
     book_key: str
     source: str
@@ -88,6 +146,13 @@ class AddTorrent(ActionModel):
         tags.update({"free_download"} if self.free else {"paid_download", "ratio_costing"})
         return frozenset(tags)
 
+    def journal_key(self, now: datetime) -> str:
+        return f"add:{self.release_id}"
+
+    def label(self) -> str:
+        kind = "bought freeleech" if self.bought_freeleech else "free" if self.free else "ratio-costing"
+        return f"AddTorrent {self.release_id} ({kind})"
+
 
 class AddToVipPending(ActionModel):
     type: Literal["AddToVipPending"] = "AddToVipPending"
@@ -96,6 +161,12 @@ class AddToVipPending(ActionModel):
 
     def intrinsic_tags(self) -> frozenset[str]:
         return frozenset({"pending"})
+
+    def journal_key(self, now: datetime) -> str:
+        return f"{self.type}:{self.book_key}"
+
+    def label(self) -> str:
+        return f"AddToVipPending {self.release_id}"
 
 
 class AddToWishlist(ActionModel):
@@ -106,9 +177,16 @@ class AddToWishlist(ActionModel):
     def intrinsic_tags(self) -> frozenset[str]:
         return frozenset({"wishlist"})
 
+    def journal_key(self, now: datetime) -> str:
+        return f"{self.type}:{self.book_key}"
+
+    def label(self) -> str:
+        return f"AddToWishlist {self.book_key}"
+
 
 class ReplaceEdition(ActionModel):
     type: Literal["ReplaceEdition"] = "ReplaceEdition"
+    targets = _LIBRARY
     library_item_id: str
     release_id: str
     book_key: str
@@ -116,18 +194,28 @@ class ReplaceEdition(ActionModel):
     def intrinsic_tags(self) -> frozenset[str]:
         return frozenset({"replacement"})
 
+    def label(self) -> str:
+        return f"ReplaceEdition {self.library_item_id} → {self.release_id}"
+
 
 class ResumeTorrent(ActionModel):
     type: Literal["ResumeTorrent"] = "ResumeTorrent"
+    targets = _TORRENTS
+    slot = "run_state"
     hash: str
     force: bool = False
 
     def intrinsic_tags(self) -> frozenset[str]:
         return frozenset({"torrent_control", "resume"})
 
+    def label(self) -> str:
+        return "ResumeTorrent (force)" if self.force else "ResumeTorrent"
+
 
 class PauseTorrent(ActionModel):
     type: Literal["PauseTorrent"] = "PauseTorrent"
+    targets = _TORRENTS
+    slot = "run_state"
     hash: str
 
     def intrinsic_tags(self) -> frozenset[str]:
@@ -136,6 +224,7 @@ class PauseTorrent(ActionModel):
 
 class Reannounce(ActionModel):
     type: Literal["Reannounce"] = "Reannounce"
+    targets = _TORRENTS
     hash: str
 
     def intrinsic_tags(self) -> frozenset[str]:
@@ -144,15 +233,20 @@ class Reannounce(ActionModel):
 
 class SetSeedingAllocation(ActionModel):
     type: Literal["SetSeedingAllocation"] = "SetSeedingAllocation"
+    targets = _TORRENTS
     upload_slots: int = Field(ge=1)
     active_seeds: int | None = Field(None, ge=1)
 
     def intrinsic_tags(self) -> frozenset[str]:
         return frozenset({"allocation"})
 
+    def label(self) -> str:
+        return f"SetSeedingAllocation {self.upload_slots} slots / {self.active_seeds} seeds"
+
 
 class FreezeDownloads(ActionModel):
     type: Literal["FreezeDownloads"] = "FreezeDownloads"
+    slot = "freeze"
 
     def intrinsic_tags(self) -> frozenset[str]:
         return frozenset({"freeze"})
@@ -160,6 +254,7 @@ class FreezeDownloads(ActionModel):
 
 class UnfreezeDownloads(ActionModel):
     type: Literal["UnfreezeDownloads"] = "UnfreezeDownloads"
+    slot = "freeze"
 
     def intrinsic_tags(self) -> frozenset[str]:
         return frozenset({"freeze"})
@@ -167,6 +262,7 @@ class UnfreezeDownloads(ActionModel):
 
 class RemoveTorrent(ActionModel):
     type: Literal["RemoveTorrent"] = "RemoveTorrent"
+    targets = _TORRENTS
     hash: str
     delete_data: bool = False
 
@@ -182,6 +278,9 @@ class Alert(ActionModel):
 
     def intrinsic_tags(self) -> frozenset[str]:
         return frozenset({"alert"})
+
+    def label(self) -> str:
+        return f"Alert {self.level}: {self.code}"
 
 
 Action = Annotated[
@@ -203,4 +302,11 @@ Action = Annotated[
     Field(discriminator="type"),
 ]
 
-PURCHASES = (BuyVip, BuyUploadCredit, BuyPersonalFreeleech)
+ACTION_CLASSES: dict[str, type[ActionModel]] = {
+    cls.model_fields["type"].default: cls for cls in get_args(get_args(Action)[0])
+}
+"""Every action class by its ``type`` name (the policy vocabulary's ``ActionName``)."""
+
+
+def action_class(name: str) -> type[ActionModel]:
+    return ACTION_CLASSES[name]

@@ -1,19 +1,20 @@
 """The simulated executor and the simulation loop (DESIGN.md "Actuators").
 
 ``simulate(scenario, policy)`` plays a scenario tick by tick: the world moves on
-(``sim_world``), timeline entries happen, the world's ``FactSnapshot`` goes to the same
+(``sim.world``), timeline entries happen, the world's ``FactSnapshot`` goes to the same
 ``decide()`` the daemon uses, and the *planned* actions are applied to the world — so a
 purchase lowers points, a bought wedge makes a release free, a completed paid download
 lowers the ratio, and every later decision sees it (STYLE 1: the engine never knows it is
 simulated). Nothing is applied that was not decided. The result keeps every batch, the
 purchases and downloads with their effects, and a ``Summary``.
-Imports ``engine``, ``facts`` and the ``actuators.sim_*`` modules."""
+Imports ``engine``, ``facts`` and the ``sim`` modules."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import assert_never
 
 from mamcrawler.engine import REFERENCE, DecisionBatch, DecisionRecord, Evaluator, Policy, decide
 from mamcrawler.engine.actions import (
@@ -34,6 +35,7 @@ from mamcrawler.engine.actions import (
     SetSeedingAllocation,
     UnfreezeDownloads,
 )
+from mamcrawler.engine.memory import memory_after
 from mamcrawler.facts import PausedBy, TorrentState, UserClass, Want, WantSource
 from mamcrawler.sim.scenario import GIB, Scenario
 from mamcrawler.sim.world import SimTorrent, World, torrent_hash
@@ -144,6 +146,8 @@ class _Executor:
         bought_now: dict[str, str] = {a.release_id: a.method for a in pfl}
         for action in batch.actions:
             done = self._apply(action, now, bought_now)
+            w = self.world
+            w.remembered = memory_after(w.remembered, action, "applied" if done else "refused")
             if done:
                 self.result.applied.append((now, action))
             else:
@@ -157,112 +161,108 @@ class _Executor:
         w.points -= cost
         self.result.purchases.append(Purchase(now, kind, cost, before, int(w.points), detail, method))
         self.result.summary.points_spent[kind] += cost
-        if kind != "vip":
-            w.points_spent_today += cost
-            w.purchases_today += 1
         return True
 
     def _apply(self, action: Action, now: datetime, bought_now: dict[str, str]) -> bool:
+        """Carry ``action`` out in the world; False when the world refuses it."""
         w, s = self.world, self.result.summary
-        if isinstance(action, BuyVip):
-            if not self._spend(now, "vip", action.cost_points, f"{action.weeks} weeks"):
-                return False
-            start = max(w.vip_until or now, now)
-            w.vip_until = min(start + timedelta(weeks=action.weeks), now + timedelta(days=w.rates.vip_max_days))
-            w.user_class = UserClass.VIP
-            return True
-        if isinstance(action, BuyUploadCredit):
-            if not self._spend(now, "upload_credit", action.cost_points, f"{action.gib} GiB"):
-                return False
-            w.uploaded += action.gib * GIB
-            return True
-        if isinstance(action, BuyPersonalFreeleech):
-            release = w.releases.get(action.release_id)
-            if release is None or release.is_free or action.release_id in w.bought:
-                return False
-            if action.method == "wedge":
-                if w.wedges < 1:
+        match action:
+            case BuyVip():
+                if not self._spend(now, "vip", action.cost_points, f"{action.weeks} weeks"):
                     return False
-                w.wedges -= 1
-                self.result.purchases.append(
-                    Purchase(now, "personal_freeleech", 0, int(w.points), int(w.points), action.release_id, "wedge")
-                )
-                w.purchases_today += 1
-            elif not self._spend(now, "personal_freeleech", action.cost_points, action.release_id, "points"):
-                return False
-            w.bought[action.release_id] = action.method
-            w.releases_changed()
-            return True
-        if isinstance(action, AddTorrent):
-            return self._add(action, now, bought_now)
-        if isinstance(action, AddToVipPending):
-            if action.release_id not in w.pending:
-                w.pending.append(action.release_id)
-            _want(w, action.book_key, WantSource.VIP_PENDING)
-            return True
-        if isinstance(action, AddToWishlist):
-            _want(w, action.book_key, WantSource.WISHLIST)
-            return True
-        if isinstance(action, ReplaceEdition):
-            item = w.library.get(action.library_item_id)
-            if item is None:
-                return False
-            w.inferior.add(item.id)
-            old = w.torrents.get(item.torrent_hash or "")
-            if old is not None:
-                # From now on the client's torrent is known as this book's inferior edition.
-                old.book_key, old.tags = action.book_key, (*old.tags, "inferior")
-            s.replacements.append((now, item.id, action.release_id))
-            return True
-        if isinstance(action, RemoveTorrent):
-            t = w.torrents.pop(action.hash, None)
-            if t is None:
-                return False
-            w.removed[t.hash] = t
-            w.frozen_hashes = [h for h in w.frozen_hashes if h != t.hash]
-            s.removals.append((now, t.name))
-            return True
-        if isinstance(action, SetSeedingAllocation):
-            w.upload_slots, w.active_seeds = action.upload_slots, action.active_seeds
-            return True
-        if isinstance(action, FreezeDownloads):
-            w.downloads_frozen = True
-            s.freezes += 1
-            return True
-        if isinstance(action, UnfreezeDownloads):
-            w.downloads_frozen = False
-            s.unfreezes += 1
-            return True
-        if isinstance(action, Alert):
-            s.alerts.append((now, action.code))
-            return True
-        return self._control(action)
+                start = max(w.vip_until or now, now)
+                w.vip_until = min(start + timedelta(weeks=action.weeks), now + timedelta(days=w.rates.vip_max_days))
+                w.user_class = UserClass.VIP
+                return True
+            case BuyUploadCredit():
+                if not self._spend(now, "upload_credit", action.cost_points, f"{action.gib} GiB"):
+                    return False
+                w.uploaded += action.gib * GIB
+                return True
+            case BuyPersonalFreeleech():
+                return self._buy_freeleech(action, now)
+            case AddTorrent():
+                return self._add(action, now, bought_now)
+            case AddToVipPending():
+                _want(w, action.book_key, WantSource.VIP_PENDING)
+                return True
+            case AddToWishlist():
+                _want(w, action.book_key, WantSource.WISHLIST)
+                return True
+            case ReplaceEdition():
+                item = w.library.get(action.library_item_id)
+                if item is None:
+                    return False
+                w.inferior.add(item.id)
+                old = w.torrents.get(item.torrent_hash or "")
+                if old is not None:
+                    # From now on the client's torrent is known as this book's inferior edition.
+                    old.book_key, old.tags = action.book_key, (*old.tags, "inferior")
+                s.replacements.append((now, item.id, action.release_id))
+                return True
+            case RemoveTorrent():
+                t = w.torrents.pop(action.hash, None)
+                if t is None:
+                    return False
+                w.removed[t.hash] = t
+                s.removals.append((now, t.name))
+                return True
+            case SetSeedingAllocation():
+                w.active_seeds = action.active_seeds  # the slots are the client setting memory keeps
+                return True
+            case FreezeDownloads():
+                s.freezes += 1
+                return True
+            case UnfreezeDownloads():
+                s.unfreezes += 1
+                return True
+            case Alert():
+                s.alerts.append((now, action.code))
+                return True
+            case PauseTorrent() | ResumeTorrent() | Reannounce():
+                return self._control(action)
+            case _:
+                assert_never(action)
 
-    def _control(self, action: Action) -> bool:
+    def _buy_freeleech(self, action: BuyPersonalFreeleech, now: datetime) -> bool:
         w = self.world
-        hash_ = getattr(action, "hash", None)
-        t = w.torrents.get(hash_ or "")
+        release = w.releases.get(action.release_id)
+        if release is None or release.is_free or action.release_id in w.bought:
+            return False
+        if action.method == "wedge":
+            if w.wedges < 1:
+                return False
+            w.wedges -= 1
+            self.result.purchases.append(
+                Purchase(now, "personal_freeleech", 0, int(w.points), int(w.points), action.release_id, "wedge")
+            )
+        elif not self._spend(now, "personal_freeleech", action.cost_points, action.release_id, "points"):
+            return False
+        w.bought[action.release_id] = action.method
+        w.releases_changed()
+        return True
+
+    def _control(self, action: PauseTorrent | ResumeTorrent | Reannounce) -> bool:
+        w = self.world
+        t = w.torrents.get(action.hash)
         if t is None:
             return False
-        if isinstance(action, PauseTorrent):
-            if t.state in (TorrentState.PAUSED_DOWNLOAD, TorrentState.PAUSED_UPLOAD):
-                return False
-            t.state = TorrentState.PAUSED_UPLOAD if t.complete else TorrentState.PAUSED_DOWNLOAD
-            t.paused_by = PausedBy.MAMCRAWLER
-            if t.hash not in w.frozen_hashes:
-                w.frozen_hashes.append(t.hash)
-            return True
-        if isinstance(action, ResumeTorrent):
-            if t.state in (TorrentState.PAUSED_DOWNLOAD, TorrentState.PAUSED_UPLOAD):
-                t.state = TorrentState.SEEDING if t.complete else TorrentState.DOWNLOADING
-            w.end_stall(t)
-            t.paused_by = PausedBy.NOBODY
-            w.frozen_hashes = [h for h in w.frozen_hashes if h != t.hash]
-            return True
-        if isinstance(action, Reannounce):
-            w.end_stall(t)
-            return True
-        return False
+        match action:
+            case PauseTorrent():
+                if t.state in (TorrentState.PAUSED_DOWNLOAD, TorrentState.PAUSED_UPLOAD):
+                    return False
+                t.state = TorrentState.PAUSED_UPLOAD if t.complete else TorrentState.PAUSED_DOWNLOAD
+                t.paused_by = PausedBy.MAMCRAWLER
+            case ResumeTorrent():
+                if t.state in (TorrentState.PAUSED_DOWNLOAD, TorrentState.PAUSED_UPLOAD):
+                    t.state = TorrentState.SEEDING if t.complete else TorrentState.DOWNLOADING
+                w.end_stall(t)
+                t.paused_by = PausedBy.NOBODY
+            case Reannounce():
+                w.end_stall(t)
+            case _:
+                assert_never(action)
+        return True
 
     def _add(self, action: AddTorrent, now: datetime, bought_now: dict[str, str]) -> bool:
         w = self.world
@@ -289,8 +289,6 @@ class _Executor:
             tags=("mamcrawler",),
         )
         w.names[hash_] = release.title
-        w.downloads_today += 1
-        w.pending = [r for r in w.pending if r != action.release_id]
         w.wants = [x for x in w.wants if x.book_key != action.book_key]
         method = bought_now.get(action.release_id) or w.bought.get(action.release_id)
         if not action.free:
@@ -351,7 +349,8 @@ def simulate(
     summary.final_wedges = world.wedges
     summary.completed = len(world.completions)
     summary.swaps = [(c.at, c.swapped_item) for c in world.completions if c.swapped_item]
-    summary.vip_pending = [(rid, world.releases[rid].title if rid in world.releases else rid) for rid in world.pending]
+    pending = world.remembered.pending_release_ids
+    summary.vip_pending = [(rid, world.releases[rid].title if rid in world.releases else rid) for rid in pending]
     summary.wishlist = sorted({x.book_key for x in world.wants if x.source is WantSource.WISHLIST})
     summary.seeding_torrents = sum(1 for t in world.torrents.values() if t.state is TorrentState.SEEDING)
     return result

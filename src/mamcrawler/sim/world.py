@@ -5,8 +5,9 @@ the tracker's listings, wants, site events and the engine's ``Memory``.
 ``World.snapshot(now)`` turns the state into the ``FactSnapshot`` a sensor would report;
 ``World.advance(now)`` moves time on (seeding earns points and upload, downloads progress
 and cost ratio unless free, stalls start and end, counters reset at midnight). Applying
-decided actions lives in ``actuators.simulate``. All randomness comes from one
-``random.Random(scenario.seed)``, so a scenario always plays the same way.
+decided actions lives in ``sim.run``; what they do to memory is ``engine.memory``. All
+randomness comes from one ``random.Random(scenario.seed)``, so a scenario always plays
+the same way.
 
 A torrent's lifecycle in the simulator (SPEC §10; STYLE 9 — the legal moves):
 
@@ -16,7 +17,7 @@ A torrent's lifecycle in the simulator (SPEC §10; STYLE 9 — the legal moves):
     seeding ─────stall─────► stalled_upload ──resume/reannounce/time──► seeding
     paused_upload ──resume─► seeding                  any ──remove──► (gone)
 
-Imports ``facts`` and ``actuators.sim_scenario``."""
+Imports ``facts`` and ``sim.scenario``."""
 
 from __future__ import annotations
 
@@ -183,14 +184,9 @@ class World:
         self.inferior: set[str] = set()
         self.wants: list[Want] = list(scenario.wants)
         self.events: list[Event] = []
-        self.downloads_frozen = False
-        self.frozen_hashes: list[str] = []
-        self.downloads_today = 0
-        self.points_spent_today = 0
-        self.purchases_today = 0
-        self.upload_slots: int | None = scenario.upload_slots
+        # The engine's memory, changed only by ``engine.memory.memory_after`` (as live).
+        self.remembered = Memory(upload_slots=scenario.upload_slots)
         self.active_seeds: int | None = None
-        self.pending: list[str] = []
         self.completions: list[Completion] = []
         self._release_version = 0
         self._release_cache: tuple[tuple[object, ...], tuple[Release, ...]] | None = None
@@ -293,16 +289,12 @@ class World:
         )
 
     def memory(self) -> Memory:
-        return Memory(
-            downloads_frozen=self.downloads_frozen,
-            frozen_torrent_hashes=tuple(self.frozen_hashes),
-            downloads_today=self.downloads_today,
-            points_spent_today=self.points_spent_today,
-            purchases_today=self.purchases_today,
-            upload_slots=self.upload_slots,
-            bought_release_ids=tuple(sorted(self.bought)),
-            pending_release_ids=tuple(self.pending),
-        )
+        return self.remembered
+
+    @property
+    def upload_slots(self) -> int | None:
+        """The client's upload-slot setting (what the last SetSeedingAllocation set)."""
+        return self.remembered.upload_slots
 
     def snapshot(self, now: datetime) -> FactSnapshot:
         return FactSnapshot(
@@ -372,7 +364,9 @@ class World:
         self.now = now
 
     def _midnight(self) -> None:
-        self.downloads_today = self.points_spent_today = self.purchases_today = 0
+        self.remembered = self.remembered.model_copy(
+            update={"downloads_today": 0, "points_spent_today": 0, "purchases_today": 0}
+        )
         for t in self.torrents.values():
             t.window.append(t.today_upload)
             t.today_upload = 0.0

@@ -1,12 +1,12 @@
 """``mamcrawler simulate`` and ``mamcrawler explain``: the dry-run simulator's command line.
 
 ``simulate`` loads a scenario and a policy directory (every located error printed, exit 1,
-nothing written), plays the scenario with ``actuators.simulate`` and prints a rich
+nothing written), plays the scenario with ``sim.run`` and prints a rich
 decision table — planned actions plus blocked / guarded / capped / skipped ones with
 what stopped them, consecutive repeats folded into one row — and a summary. ``--json``
 writes every decision record as JSONL; ``--explain fails|full`` prints the rule-by-rule
 traces. ``explain`` prints one record of such a journal in full. Imports click, rich,
-``engine``, ``actuators`` and ``app.scenario``."""
+``engine`` and ``sim``."""
 
 from __future__ import annotations
 
@@ -25,18 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mamcrawler.engine import DecisionRecord, load_policy, read_journal
-from mamcrawler.engine.actions import (
-    Action,
-    AddTorrent,
-    AddToVipPending,
-    Alert,
-    BuyPersonalFreeleech,
-    BuyUploadCredit,
-    BuyVip,
-    ReplaceEdition,
-    ResumeTorrent,
-    SetSeedingAllocation,
-)
+from mamcrawler.engine.actions import Action
 from mamcrawler.engine.rules.evaluators import evaluator_named
 from mamcrawler.errors import LocatedErrors
 from mamcrawler.sim.run import SimulationResult
@@ -105,28 +94,8 @@ class TableRow:
 
 
 def describe(action: Action) -> str:
-    """One short line per action for the table."""
-    if isinstance(action, BuyVip):
-        return f"BuyVip {action.weeks} wk ({action.cost_points:,} pts)"
-    if isinstance(action, BuyUploadCredit):
-        return f"BuyUploadCredit {action.gib} GiB ({action.cost_points:,} pts)"
-    if isinstance(action, BuyPersonalFreeleech):
-        cost = f", {action.cost_points:,} pts" if action.method == "points" else ""
-        return f"BuyPersonalFreeleech {action.release_id} ({action.method}{cost})"
-    if isinstance(action, AddTorrent):
-        kind = "bought freeleech" if action.bought_freeleech else "free" if action.free else "ratio-costing"
-        return f"AddTorrent {action.release_id} ({kind})"
-    if isinstance(action, AddToVipPending):
-        return f"AddToVipPending {action.release_id}"
-    if isinstance(action, ReplaceEdition):
-        return f"ReplaceEdition {action.library_item_id} → {action.release_id}"
-    if isinstance(action, ResumeTorrent):
-        return "ResumeTorrent (force)" if action.force else "ResumeTorrent"
-    if isinstance(action, SetSeedingAllocation):
-        return f"SetSeedingAllocation {action.upload_slots} slots / {action.active_seeds} seeds"
-    if isinstance(action, Alert):
-        return f"Alert {action.level}: {action.code}"
-    return action.type
+    """One short line per action for the table (the action's own label)."""
+    return action.label()
 
 
 def subject_name(result: SimulationResult, record: DecisionRecord) -> str:

@@ -20,8 +20,6 @@ from mamcrawler.adapters.audio.intro import read_intro
 from mamcrawler.app.jobs.metadata_jobs import apply_resolution, ask_soft, current_fields
 from mamcrawler.engine import Policy
 from mamcrawler.engine.books.canonical import Source
-from mamcrawler.engine.books.ladder import ladder_key
-from mamcrawler.engine.books.selection import quality_part
 from mamcrawler.errors import ServiceError
 from mamcrawler.facts import LibraryItem, book_key
 from mamcrawler.store import StateStore
@@ -104,12 +102,10 @@ class FullScan:
     def _duplicate(self, policy: Policy, item: LibraryItem, others: Sequence[LibraryItem]) -> str | None:
         """§14: the same book twice → the weaker edition is recorded for §16 (never deleted)."""
         key = book_key(item.title, item.authors)
-        quality = quality_part(policy.free_first)
         for other in others:
             if other.id == item.id or book_key(other.title, other.authors) != key:
                 continue
-            mine, theirs = quality(ladder_key(item, policy.quality)), quality(ladder_key(other, policy.quality))
-            weaker, stronger = (item, other) if mine <= theirs else (other, item)
+            weaker, stronger = (other, item) if policy.ladder.better(item, other) else (item, other)
             body = {"book_key": key, "keep": stronger.id}
             self.state.put(f"duplicate:{weaker.id}", body, now=self.clock())
             log.warning(

@@ -28,8 +28,6 @@ from mamcrawler.adapters.audio import NarratorGuess, check_integrity
 from mamcrawler.adapters.audio.integrity import AUDIO_SUFFIXES
 from mamcrawler.engine import Policy
 from mamcrawler.engine.books.canonical import Source, metadata_changes, resolve
-from mamcrawler.engine.books.ladder import ladder_key
-from mamcrawler.engine.books.selection import quality_part
 from mamcrawler.errors import ServiceError
 from mamcrawler.facts import FactSnapshot, LibraryItem, Release, Torrent, Want, WantSource
 from mamcrawler.store import BAD_RELEASES, WISHLIST, StateStore
@@ -139,8 +137,7 @@ class PostDownload:
 
     @staticmethod
     def _better(policy: Policy, release: Release, item: LibraryItem) -> bool:
-        quality = quality_part(policy.free_first)
-        return quality(ladder_key(release, policy.quality)) > quality(ladder_key(item, policy.quality))
+        return policy.ladder.better(release, item)
 
     def _redownload(self, torrent: Torrent, release: Release | None, reason: str) -> None:
         now = self.clock()

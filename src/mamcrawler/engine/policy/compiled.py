@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mamcrawler.engine.books.ladder import Ladder
 from mamcrawler.engine.policy.models import (
     AllCondition,
     AnyCondition,
@@ -153,6 +154,11 @@ class Policy:
     @property
     def schedule(self) -> ScheduleParams:
         return self.params_of(Concern.SCHEDULE)  # type: ignore[no-any-return]
+
+    @property
+    def ladder(self) -> Ladder:
+        """The §5 ladder of this policy: the one way editions are compared."""
+        return Ladder.of(self.quality, self.free_first)
 
     def rule(self, rule_id: str) -> CompiledRule:
         return next(r for r in self.rules if r.id == rule_id)

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from mamcrawler.engine.books.ladder import ladder_key
-from mamcrawler.engine.books.selection import NoSelection, quality_part, select_release
+from mamcrawler.engine.books.selection import NoSelection, select_release
 from mamcrawler.engine.policy.compiled import Policy
 from mamcrawler.engine.rules.rows import Row
 from mamcrawler.engine.rules.trees import Scalar
@@ -58,7 +57,7 @@ def build_candidates(
     headroom = shared.get("account.download_headroom_gib")
     spendable = shared.get("account.points_spendable")
     wants, missing = _wants(policy, snapshot, library_known)
-    quality = quality_part(policy.free_first)  # §14/§16: more seeders never make an edition better
+    ladder = policy.ladder  # §14/§16: more seeders never make an edition better
     candidates: list[Candidate] = []
     skipped: list[Skipped] = []
     for want in wants:
@@ -72,7 +71,7 @@ def build_candidates(
             continue
         chosen = selection.chosen
         item = library.get(want.book_key)
-        item_key = ladder_key(item, policy.quality) if item else None
+        item_key = ladder.key(item) if item else None
         size_gib = None if chosen.size_bytes is None else chosen.size_bytes / GIB
         own: dict[str, Scalar | None] = {
             "candidate.release_id": chosen.id,
@@ -87,7 +86,7 @@ def build_candidates(
             "candidate.has_free_alternative": selection.has_free_alternative,
             "candidate.paid_strictly_better": selection.paid_strictly_better,
             "candidate.library_has_book": (item is not None) if library_known else None,
-            "candidate.better_than_library": (item_key is None or quality(selection.key) > quality(item_key))
+            "candidate.better_than_library": (item_key is None or ladder.better(selection.key, item_key))
             if library_known
             else None,
             "candidate.in_client": (want.book_key in in_client_books or chosen.id in in_client_releases)
