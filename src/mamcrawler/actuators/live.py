@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, assert_never
 
+from mamcrawler.actuators.library import LibraryActuator
 from mamcrawler.actuators.ports import BonusStore, TorrentClient, TorrentFiles
 from mamcrawler.engine.actions import (
+    AcceptDownload,
     Action,
     AddTorrent,
     AddToVipPending,
@@ -28,13 +30,17 @@ from mamcrawler.engine.actions import (
     BuyUploadCredit,
     BuyVip,
     FreezeDownloads,
+    MarkReleaseBad,
     PauseTorrent,
     Reannounce,
+    RefuseEdition,
     RemoveTorrent,
     ReplaceEdition,
     ResumeTorrent,
     SetSeedingAllocation,
+    SwapEdition,
     UnfreezeDownloads,
+    UpdateMetadata,
 )
 from mamcrawler.engine.memory import memory_after
 from mamcrawler.engine.records import DecisionBatch
@@ -71,10 +77,12 @@ class LiveExecutor:
         torrents: TorrentClient | None = None,
         files: TorrentFiles | None = None,
         store: BonusStore | None = None,
+        library: LibraryActuator | None = None,
         clock: Callable[[], datetime],
     ) -> None:
         self.journal, self.state = journal, state
         self.torrents, self.files, self.store = torrents, files, store
+        self.library = library
         self.clock = clock
 
     def execute(self, batch: DecisionBatch, *, dry_run: bool) -> list[Execution]:
@@ -135,6 +143,11 @@ class LiveExecutor:
             return "torrent_files"
         if Source.QBITTORRENT in action.targets and self.torrents is None:
             return "qbittorrent"
+        library_work = SwapEdition | RefuseEdition | MarkReleaseBad | AcceptDownload | UpdateMetadata
+        if isinstance(action, library_work) and self.library is None:
+            return "library"
+        if isinstance(action, SwapEdition | UpdateMetadata) and (self.library is None or self.library.library is None):
+            return "audiobookshelf"
         return None
 
     # --- the calls ---------------------------------------------------------------------
@@ -185,6 +198,9 @@ class LiveExecutor:
                 log.log(level, "alert %s: %s", action.code, action.message)
             case FreezeDownloads() | UnfreezeDownloads() | AddToVipPending() | AddToWishlist() | ReplaceEdition():
                 pass  # memory and lists only (``_remember``)
+            case SwapEdition() | RefuseEdition() | MarkReleaseBad() | AcceptDownload() | UpdateMetadata():
+                assert self.library is not None  # _missing_port checked
+                return self.library.perform(action, entry_id)
             case _:
                 assert_never(action)
         return {}

@@ -36,6 +36,8 @@ class ActionModel(BaseModel):
     """Actions sharing a slot contradict each other: per subject, one rule decides a slot."""
     sent_once: ClassVar[bool] = False
     """Money: once the request has left, an unclear answer leaves the entry open (never retried)."""
+    subject: ClassVar[str | None] = None
+    """The subject kind a rule proposing it must look at (None: any)."""
 
     def intrinsic_tags(self) -> frozenset[str]:
         return frozenset()
@@ -104,6 +106,7 @@ class BuyUploadCredit(ActionModel):
 
 class BuyPersonalFreeleech(ActionModel):
     type: Literal["BuyPersonalFreeleech"] = "BuyPersonalFreeleech"
+    subject = "candidate"
     targets = _TRACKER
     sent_once = True
     release_id: str
@@ -127,6 +130,7 @@ class BuyPersonalFreeleech(ActionModel):
 
 class AddTorrent(ActionModel):
     type: Literal["AddTorrent"] = "AddTorrent"
+    subject = "candidate"
     targets = _TORRENTS
     release_id: str
     book_key: str
@@ -156,6 +160,7 @@ class AddTorrent(ActionModel):
 
 class AddToVipPending(ActionModel):
     type: Literal["AddToVipPending"] = "AddToVipPending"
+    subject = "candidate"
     release_id: str
     book_key: str
 
@@ -171,6 +176,7 @@ class AddToVipPending(ActionModel):
 
 class AddToWishlist(ActionModel):
     type: Literal["AddToWishlist"] = "AddToWishlist"
+    subject = "candidate"
     book_key: str
     want_source: str
 
@@ -186,6 +192,7 @@ class AddToWishlist(ActionModel):
 
 class ReplaceEdition(ActionModel):
     type: Literal["ReplaceEdition"] = "ReplaceEdition"
+    subject = "candidate"
     targets = _LIBRARY
     library_item_id: str
     release_id: str
@@ -200,6 +207,7 @@ class ReplaceEdition(ActionModel):
 
 class ResumeTorrent(ActionModel):
     type: Literal["ResumeTorrent"] = "ResumeTorrent"
+    subject = "torrent"
     targets = _TORRENTS
     slot = "run_state"
     hash: str
@@ -214,6 +222,7 @@ class ResumeTorrent(ActionModel):
 
 class PauseTorrent(ActionModel):
     type: Literal["PauseTorrent"] = "PauseTorrent"
+    subject = "torrent"
     targets = _TORRENTS
     slot = "run_state"
     hash: str
@@ -224,6 +233,7 @@ class PauseTorrent(ActionModel):
 
 class Reannounce(ActionModel):
     type: Literal["Reannounce"] = "Reannounce"
+    subject = "torrent"
     targets = _TORRENTS
     hash: str
 
@@ -262,6 +272,7 @@ class UnfreezeDownloads(ActionModel):
 
 class RemoveTorrent(ActionModel):
     type: Literal["RemoveTorrent"] = "RemoveTorrent"
+    subject = "torrent"
     targets = _TORRENTS
     hash: str
     delete_data: bool = False
@@ -283,6 +294,117 @@ class Alert(ActionModel):
         return f"Alert {self.level}: {self.code}"
 
 
+class SwapEdition(ActionModel):
+    """§16 a finished, better download replaces the library's edition: its files go into the
+    item folder (relative paths kept), the old ones to a holding folder unique to this swap,
+    the item is rescanned. The old torrent keeps seeding."""
+
+    type: Literal["SwapEdition"] = "SwapEdition"
+    targets = _LIBRARY
+    subject = "download"
+    torrent_hash: str
+    library_item_id: str
+    release_id: str | None = None
+    book_key: str | None = None
+
+    def intrinsic_tags(self) -> frozenset[str]:
+        return frozenset({"replacement", "library_write", "file_move"})
+
+    def journal_key(self, now: datetime) -> str:
+        return f"swap:{self.torrent_hash}"  # one swap per download, ever
+
+    def label(self) -> str:
+        return f"SwapEdition {self.library_item_id} ← {self.release_id or self.torrent_hash[:12]}"
+
+
+class RefuseEdition(ActionModel):
+    """§14 a finished download no better than the library's copy never enters the library
+    (it keeps seeding; nothing is deleted)."""
+
+    type: Literal["RefuseEdition"] = "RefuseEdition"
+    subject = "download"
+    torrent_hash: str
+    library_item_id: str
+    release_id: str | None = None
+
+    def intrinsic_tags(self) -> frozenset[str]:
+        return frozenset({"library"})
+
+    def journal_key(self, now: datetime) -> str:
+        return f"refuse:{self.torrent_hash}"
+
+    def label(self) -> str:
+        return f"RefuseEdition {self.release_id or self.torrent_hash[:12]} (keeps {self.library_item_id})"
+
+
+class MarkReleaseBad(ActionModel):
+    """§13 a download failed integrity: its release is never chosen again and the book is
+    queued as an integrity re-download (the next-best release)."""
+
+    type: Literal["MarkReleaseBad"] = "MarkReleaseBad"
+    subject = "download"
+    torrent_hash: str
+    release_id: str | None = None
+    book_key: str | None = None
+    title: str = ""
+    reason: str
+
+    def intrinsic_tags(self) -> frozenset[str]:
+        return frozenset({"integrity", "wishlist"})
+
+    def journal_key(self, now: datetime) -> str:
+        return f"bad:{self.torrent_hash}"
+
+    def label(self) -> str:
+        return f"MarkReleaseBad {self.release_id or self.torrent_hash[:12]} ({self.reason}) + re-download"
+
+
+class AcceptDownload(ActionModel):
+    """A finished download of a book the library lacks passed §13: it is the book's edition."""
+
+    type: Literal["AcceptDownload"] = "AcceptDownload"
+    subject = "download"
+    torrent_hash: str
+    release_id: str | None = None
+    book_key: str | None = None
+
+    def intrinsic_tags(self) -> frozenset[str]:
+        return frozenset({"library"})
+
+    def journal_key(self, now: datetime) -> str:
+        return f"accept:{self.torrent_hash}"
+
+    def label(self) -> str:
+        return f"AcceptDownload {self.release_id or self.torrent_hash[:12]}"
+
+
+MetadataValue = str | float | int | tuple[str, ...] | None
+
+
+class UpdateMetadata(ActionModel):
+    """§15 one field of one library item set to the value its highest source gives (never a
+    verified field, never an empty value — the engine proposes only real changes)."""
+
+    type: Literal["UpdateMetadata"] = "UpdateMetadata"
+    targets = _LIBRARY
+    subject = "metadata"
+    library_item_id: str
+    field: str
+    value: MetadataValue
+    source: str
+    series: str | None = Field(None, description="The canonical series name (series_number needs it).")
+    series_number: float | None = Field(None, description="The canonical number (a series change keeps it).")
+
+    def intrinsic_tags(self) -> frozenset[str]:
+        return frozenset({"metadata", "library_write"})
+
+    def journal_key(self, now: datetime) -> str:
+        return f"meta:{now.date().isoformat()}:{self.library_item_id}:{self.field}:{self.idempotency_key('')[:12]}"
+
+    def label(self) -> str:
+        return f"UpdateMetadata {self.library_item_id} {self.field} = {self.value!r} ({self.source})"
+
+
 Action = Annotated[
     BuyVip
     | BuyUploadCredit
@@ -298,7 +420,12 @@ Action = Annotated[
     | FreezeDownloads
     | UnfreezeDownloads
     | RemoveTorrent
-    | Alert,
+    | Alert
+    | SwapEdition
+    | RefuseEdition
+    | MarkReleaseBad
+    | AcceptDownload
+    | UpdateMetadata,
     Field(discriminator="type"),
 ]
 

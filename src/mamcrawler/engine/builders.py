@@ -36,6 +36,7 @@ from mamcrawler.engine.policy.vocabulary import ActionName
 from mamcrawler.engine.rules.rows import Row
 from mamcrawler.engine.rules.trees import Scalar
 from mamcrawler.engine.world.derive import Candidate, World
+from mamcrawler.engine.world.library import build_accept, build_mark_bad, build_refuse, build_swap, build_update
 
 
 @dataclass(frozen=True)
@@ -184,6 +185,11 @@ BUILDERS: dict[ActionName, Builder] = {
     ActionName.UNFREEZE_DOWNLOADS: lambda a, r, w, c: UnfreezeDownloads(),
     ActionName.REMOVE_TORRENT: _remove,
     ActionName.ALERT: _alert,
+    ActionName.SWAP_EDITION: lambda a, r, w, c: build_swap(w.library, r),
+    ActionName.REFUSE_EDITION: lambda a, r, w, c: build_refuse(w.library, r),
+    ActionName.MARK_RELEASE_BAD: lambda a, r, w, c: build_mark_bad(w.library, r),
+    ActionName.ACCEPT_DOWNLOAD: lambda a, r, w, c: build_accept(w.library, r),
+    ActionName.UPDATE_METADATA: lambda a, r, w, c: build_update(w.library, r),
 }
 
 

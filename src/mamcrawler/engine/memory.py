@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Literal, assert_never
 
 from mamcrawler.engine.actions import (
+    AcceptDownload,
     Action,
     AddTorrent,
     AddToVipPending,
@@ -21,13 +22,17 @@ from mamcrawler.engine.actions import (
     BuyUploadCredit,
     BuyVip,
     FreezeDownloads,
+    MarkReleaseBad,
     PauseTorrent,
     Reannounce,
+    RefuseEdition,
     RemoveTorrent,
     ReplaceEdition,
     ResumeTorrent,
     SetSeedingAllocation,
+    SwapEdition,
     UnfreezeDownloads,
+    UpdateMetadata,
 )
 from mamcrawler.facts import Memory
 
@@ -81,6 +86,8 @@ def memory_after(memory: Memory, action: Action, outcome: Outcome) -> Memory:
         case BuyVip() | AddToWishlist() | ReplaceEdition() | Reannounce() | Alert():
             # VIP is paid from points the tracker counts, not from today's spend caps.
             changes = {}
+        case SwapEdition() | RefuseEdition() | MarkReleaseBad() | AcceptDownload() | UpdateMetadata():
+            changes = {}  # library work: the store's lists and the library remember it
         case _:
             assert_never(action)
     return memory.model_copy(update=changes) if changes else memory

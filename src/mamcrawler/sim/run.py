@@ -18,6 +18,7 @@ from typing import assert_never
 
 from mamcrawler.engine import REFERENCE, DecisionBatch, DecisionRecord, Evaluator, Policy, decide
 from mamcrawler.engine.actions import (
+    AcceptDownload,
     Action,
     AddTorrent,
     AddToVipPending,
@@ -27,16 +28,20 @@ from mamcrawler.engine.actions import (
     BuyUploadCredit,
     BuyVip,
     FreezeDownloads,
+    MarkReleaseBad,
     PauseTorrent,
     Reannounce,
+    RefuseEdition,
     RemoveTorrent,
     ReplaceEdition,
     ResumeTorrent,
     SetSeedingAllocation,
+    SwapEdition,
     UnfreezeDownloads,
+    UpdateMetadata,
 )
 from mamcrawler.engine.memory import memory_after
-from mamcrawler.facts import PausedBy, TorrentState, UserClass, Want, WantSource
+from mamcrawler.facts import LibraryItem, PausedBy, TorrentState, UserClass, Want, WantSource
 from mamcrawler.sim.scenario import GIB, Scenario
 from mamcrawler.sim.world import SimTorrent, World, torrent_hash
 
@@ -100,6 +105,9 @@ class Summary:
     removals: list[tuple[datetime, str]] = field(default_factory=list)
     replacements: list[tuple[datetime, str, str]] = field(default_factory=list)
     swaps: list[tuple[datetime, str]] = field(default_factory=list)
+    refused_editions: list[tuple[datetime, str]] = field(default_factory=list)
+    integrity_failures: list[tuple[datetime, str, str]] = field(default_factory=list)
+    metadata: list[tuple[datetime, str, str, str]] = field(default_factory=list)  # at, item, field, source
     freezes: int = 0
     unfreezes: int = 0
     alerts: list[tuple[datetime, str]] = field(default_factory=list)
@@ -221,8 +229,57 @@ class _Executor:
                 return True
             case PauseTorrent() | ResumeTorrent() | Reannounce():
                 return self._control(action)
+            case SwapEdition() | RefuseEdition() | MarkReleaseBad() | AcceptDownload():
+                return self._post_download(action, now)
+            case UpdateMetadata():
+                item = w.library.get(action.library_item_id)
+                if item is None or action.field not in LibraryItem.model_fields:
+                    return False
+                value = action.value
+                w.library[item.id] = item.model_copy(update={action.field: value})
+                w.library_changed()
+                s.metadata.append((now, action.library_item_id, action.field, action.source))
+                return True
             case _:
                 assert_never(action)
+
+    def _post_download(
+        self, action: SwapEdition | RefuseEdition | MarkReleaseBad | AcceptDownload, now: datetime
+    ) -> bool:
+        """§13/§14/§16 on a finished download the audio sensor reported."""
+        w, s = self.world, self.result.summary
+        done = w.completion(action.torrent_hash)
+        t = w.torrents.get(action.torrent_hash) or w.removed.get(action.torrent_hash)
+        if done is None or t is None:
+            return False
+        release = w.releases.get(t.release_id or "")
+        match action:
+            case SwapEdition():
+                if release is None or action.library_item_id not in w.library:
+                    return False
+                w.land(action.library_item_id, release, t.hash, now)
+                done.outcome, done.item_id = "swapped", action.library_item_id
+                s.swaps.append((now, action.library_item_id))
+            case RefuseEdition():
+                done.outcome, done.item_id = "refused", action.library_item_id
+                s.refused_editions.append((now, action.release_id or t.name))
+            case MarkReleaseBad():
+                done.outcome = "marked_bad"
+                if action.release_id is not None:
+                    w.bad_releases.add(action.release_id)
+                    w.releases_changed()
+                if action.book_key is not None:
+                    _want(w, action.book_key, WantSource.INTEGRITY_REDOWNLOAD)
+                s.integrity_failures.append((now, action.release_id or t.name, action.reason))
+            case AcceptDownload():
+                if release is None:
+                    return False
+                item_id = f"abs-{release.id}"
+                w.land(item_id, release, t.hash, now)
+                done.outcome, done.item_id = "accepted", item_id
+            case _:
+                assert_never(action)
+        return True
 
     def _buy_freeleech(self, action: BuyPersonalFreeleech, now: datetime) -> bool:
         w = self.world
@@ -339,6 +396,7 @@ def simulate(
             summary.min_vip_days, summary.min_vip_at = vip_days, now
         batch = decide(policy, snapshot, now=now, evaluator=evaluator)
         executor.apply(batch, now)
+        world.readings.clear()  # a §15 reading is seen by one cycle, as in a metadata job
         result.ticks.append(TickResult(now, batch if keep_batches else None, ratio, vip_days, int(world.points)))
     end = scenario.start + ticks * scenario.tick
     world.advance(end)
@@ -348,7 +406,6 @@ def simulate(
     summary.final_points = int(world.points)
     summary.final_wedges = world.wedges
     summary.completed = len(world.completions)
-    summary.swaps = [(c.at, c.swapped_item) for c in world.completions if c.swapped_item]
     pending = world.remembered.pending_release_ids
     summary.vip_pending = [(rid, world.releases[rid].title if rid in world.releases else rid) for rid in pending]
     summary.wishlist = sorted({x.book_key for x in world.wants if x.source is WantSource.WISHLIST})

@@ -15,7 +15,17 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from mamcrawler.facts import EventKind, FreeKind, PausedBy, Release, StorePrices, TorrentState, UserClass, Want
+from mamcrawler.facts import (
+    EventKind,
+    FreeKind,
+    MetadataReading,
+    PausedBy,
+    Release,
+    StorePrices,
+    TorrentState,
+    UserClass,
+    Want,
+)
 
 GIB = 1024**3
 _DURATION = re.compile(r"^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
@@ -105,6 +115,7 @@ class ReleaseSpec(SimModel):
     series_number: float | None = None
     category_id: int | None = None
     bitrate_kbps: int | None = Field(None, ge=0)
+    duration_seconds: int | None = Field(None, ge=0, description="Listed runtime (§13 compares the decode).")
     abridged: bool | None = False
     single_file: bool | None = True
     narrator_verified: bool | None = None
@@ -136,6 +147,7 @@ class ReleaseSpec(SimModel):
             series_number=self.series_number,
             category_id=self.category_id,
             bitrate_kbps=self.bitrate_kbps,
+            duration_seconds=self.duration_seconds,
             abridged=self.abridged,
             single_file=self.single_file,
             narrator_verified=self.narrator_verified,
@@ -188,6 +200,17 @@ class LibrarySpec(SimModel):
     torrent: str | None = Field(None, description="Name of the torrent that holds its files.")
 
 
+class AudioSpec(SimModel):
+    """What the audio sensor will find in a finished download of ``release`` (§13, §11);
+    a release without one downloads sound, full length, narrator not detected."""
+
+    release: str = Field(min_length=1)
+    integrity_ok: bool = True
+    reason: str | None = Field(None, description="Why §13 failed (undecodable, size_mismatch…).")
+    decoded_seconds: float | None = Field(None, ge=0, description="Default: the listed runtime.")
+    narrator: str | None = Field(None, description="Who the opening says reads it.")
+
+
 class EventSpec(SimModel):
     """A site event starting at the entry's ``at`` and lasting ``lasts``."""
 
@@ -228,6 +251,7 @@ _ENTRY_KINDS = (
     "set_rates",
     "points",
     "wedges",
+    "metadata",
 )
 
 
@@ -245,6 +269,7 @@ class TimelineEntry(SimModel):
     set_rates: dict[str, float] | None = Field(None, description="Change some rates from now on.")
     points: int | None = Field(None, description="Bonus points credited (negative: taken).")
     wedges: int | None = Field(None, ge=1, description="Freeleech wedges awarded (a holiday reward).")
+    metadata: MetadataReading | None = Field(None, description="A §15 source reads a library item (one tick).")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> TimelineEntry:
@@ -281,6 +306,7 @@ class Scenario(SimModel):
     torrents: tuple[TorrentSpec, ...] = ()
     library: tuple[LibrarySpec, ...] = ()
     wants: tuple[Want, ...] = ()
+    audio: tuple[AudioSpec, ...] = ()
     timeline: tuple[TimelineEntry, ...] = ()
 
     @model_validator(mode="after")

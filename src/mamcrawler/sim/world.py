@@ -11,7 +11,7 @@ the same way.
 
 A torrent's lifecycle in the simulator (SPEC §10; STYLE 9 — the legal moves):
 
-    downloading ──complete──► seeding
+    downloading ──complete──► seeding (scanned: §13/§14/§16 decided on its AudioScan)
     downloading ──pause────► paused_download ──resume──► downloading
     downloading ──stall────► stalled_download ──resume/reannounce/time──► downloading
     seeding ─────stall─────► stalled_upload ──resume/reannounce/time──► seeding
@@ -30,12 +30,14 @@ from datetime import datetime, timedelta
 
 from mamcrawler.facts import (
     Account,
+    AudioScan,
     Event,
     EventKind,
     FactSnapshot,
     FreeKind,
     LibraryItem,
     Memory,
+    MetadataReading,
     PausedBy,
     Provenance,
     Release,
@@ -60,7 +62,14 @@ MIB = 1024**2
 _RUNNING_DOWN = {TorrentState.DOWNLOADING}
 _PAUSED = {TorrentState.PAUSED_DOWNLOAD, TorrentState.PAUSED_UPLOAD}
 _STALLED = {TorrentState.STALLED_DOWNLOAD, TorrentState.STALLED_UPLOAD}
-_SOURCES = (Source.TRACKER_ACCOUNT, Source.TRACKER_STORE, Source.TRACKER_SEARCH, Source.QBITTORRENT, Source.LIBRARY)
+_SOURCES = (
+    Source.TRACKER_ACCOUNT,
+    Source.TRACKER_STORE,
+    Source.TRACKER_SEARCH,
+    Source.QBITTORRENT,
+    Source.LIBRARY,
+    Source.AUDIO,
+)
 
 
 def torrent_hash(name: str) -> str:
@@ -147,12 +156,13 @@ class SimTorrent:
 
 @dataclass
 class Completion:
-    """A download that finished: what the library did with it."""
+    """A download that finished: what the library did with it (once decided)."""
 
     at: datetime
     hash: str
     book_key: str | None
-    swapped_item: str | None  # library item whose edition was swapped (§16)
+    outcome: str | None = None  # swapped | refused | marked_bad | accepted (the applied action)
+    item_id: str | None = None
 
 
 class World:
@@ -188,6 +198,9 @@ class World:
         self.remembered = Memory(upload_slots=scenario.upload_slots)
         self.active_seeds: int | None = None
         self.completions: list[Completion] = []
+        self.audio = {a.release: a for a in scenario.audio}  # §13/§11 outcomes by release
+        self.bad_releases: set[str] = set()
+        self.readings: list[MetadataReading] = []  # §15 readings of this tick (timeline)
         self._release_version = 0
         self._release_cache: tuple[tuple[object, ...], tuple[Release, ...]] | None = None
         self._library_cache: tuple[LibraryItem, ...] | None = None
@@ -240,6 +253,8 @@ class World:
             return self._release_cache[1]
         out = []
         for r in self.releases.values():
+            if r.id in self.bad_releases:
+                continue  # §13 failed: never listed to the engine again (as the live store list does)
             if r.id in self.bought and r.free is FreeKind.NONE:
                 r = r.model_copy(update={"free": FreeKind.PERSONAL_FREELEECH})
             elif fl and r.free is FreeKind.NONE:
@@ -305,6 +320,8 @@ class World:
             releases=self.release_view(now),
             torrents=tuple(t.fact() for t in self.torrents.values()),
             library=self.library_view(),
+            scans=self.scans(),
+            metadata=tuple(self.readings),
             wants=tuple(self.wants),
             memory=self.memory(),
             provenance=tuple(Provenance(source=s, observed_at=now, origin="simulator") for s in _SOURCES),
@@ -392,22 +409,44 @@ class World:
             self._unstall(t)
 
     def _completed(self, t: SimTorrent, now: datetime) -> None:
-        """§13/§14 pass in the simulator: the book lands in the library, or (§16) the
-        marked inferior copy is swapped for the new edition."""
-        release = self.releases.get(t.release_id or "")
-        swapped = None
-        if release is not None and t.book_key is not None:
-            current = next((i for i in self.library.values() if i.book_key == t.book_key), None)
-            if current is None:
-                item_id = f"abs-{release.id}"
-                self.library[item_id] = _from_release(item_id, release, t.hash, now)
-                self.library_changed()
-            elif current.id in self.inferior:
-                self.library[current.id] = _from_release(current.id, release, t.hash, now)
-                self.inferior.discard(current.id)
-                swapped = current.id
-                self.library_changed()
-        self.completions.append(Completion(now, t.hash, t.book_key, swapped))
+        """A download finished: the audio sensor scans it from the next snapshot on, until
+        a decision (swap, refusal, bad release, new book) is applied to it."""
+        if t.added_by_mamcrawler:
+            self.completions.append(Completion(now, t.hash, t.book_key))
+
+    def scans(self) -> tuple[AudioScan, ...]:
+        """What the audio sensor reports: every finished download not yet decided, with the
+        scenario's §13/§11 outcome for its release (sound, full length, unknown narrator
+        by default)."""
+        out = []
+        for c in self.completions:
+            t = self.torrents.get(c.hash) or self.removed.get(c.hash)
+            if c.outcome is not None or t is None:
+                continue
+            release = self.releases.get(t.release_id or "")
+            spec = self.audio.get(t.release_id or "")
+            expected = release.duration_seconds if release is not None else None
+            ok = True if spec is None else spec.integrity_ok
+            seconds = spec.decoded_seconds if spec is not None and spec.decoded_seconds is not None else expected
+            out.append(
+                AudioScan(
+                    torrent_hash=c.hash,
+                    integrity_ok=ok,
+                    integrity_reason=(spec.reason if spec is not None and spec.reason else None) if not ok else "ok",
+                    decoded_seconds=seconds,
+                    narrator=spec.narrator if spec is not None else None,
+                )
+            )
+        return tuple(out)
+
+    def completion(self, hash_: str) -> Completion | None:
+        return next((c for c in self.completions if c.hash == hash_ and c.outcome is None), None)
+
+    def land(self, item_id: str, release: Release, hash_: str, now: datetime) -> None:
+        """A release's files become the library item ``item_id`` (new or swapped)."""
+        self.library[item_id] = _from_release(item_id, release, hash_, now)
+        self.inferior.discard(item_id)
+        self.library_changed()
 
     # --- timeline -----------------------------------------------------------------------
     def happen(self, entry: TimelineEntry, now: datetime) -> str:
@@ -456,6 +495,9 @@ class World:
         if entry.wedges is not None:
             self.wedges += entry.wedges
             return f"+{entry.wedges} freeleech wedge(s)"
+        if entry.metadata is not None:
+            self.readings.append(entry.metadata)
+            return f"{entry.metadata.source} reading for {entry.metadata.item_id}"
         return kind
 
 

@@ -18,6 +18,7 @@ from mamcrawler.store.schema import ListEntry, StateEntry
 WISHLIST = "wishlist"
 VIP_PENDING = "vip_pending"
 BAD_RELEASES = "bad_releases"  # releases whose download failed the §13 integrity check
+POST_DOWNLOAD_DONE = "post_download_done"  # finished downloads whose §13/§14/§16 decision was carried out
 
 
 class StateStore:

@@ -1,8 +1,11 @@
-"""The §2/§3/§12 metadata jobs over real sockets: the Audiobookshelf fake and the metadata
-fake (Audnexus). A verified narrator survives monthly drift while an unverified one is
-corrected; a provider that is down or a book it does not know changes nothing and is a
-warning; only real, non-empty changes are PATCHed; §2 picks only items new since the last
-run and §3 only items younger than 13 days."""
+"""The §2/§3/§12 metadata jobs over real sockets — the Audiobookshelf fake and the metadata
+fake (Audnexus, Goodreads) — through the one decision path: the metadata sensor reads the
+§15 sources, ``decide()`` proposes one ``UpdateMetadata`` per changed field (recorded with
+its rule, reason and source), the executor PATCHes it under the journal. A verified
+narrator survives monthly drift while an unverified one is corrected; a provider that is
+down or a book it does not know changes nothing and is a warning; only real, non-empty
+changes are sent; in dry run they are recorded and nothing is sent; §2 picks only items
+new since the last run and §3 only items younger than 13 days."""
 
 from __future__ import annotations
 
@@ -18,22 +21,16 @@ from abs_fake import AbsState, abs_fake
 from metadata_fake import MetadataState, metadata_fake
 
 from mamcrawler.adapters.audiobookshelf import AbsClient
-from mamcrawler.adapters.metadata import AudnexusClient, GoodreadsClient
 from mamcrawler.app.cli.run import run_metadata_job
-from mamcrawler.app.jobs.metadata_jobs import (
-    MetadataRefresh,
-    Refreshed,
-    audnexus_lookups,
-    goodreads_provider,
-    items_for_job,
-    verified_fields,
-)
 from mamcrawler.app.runtime.settings import Settings
-from mamcrawler.app.runtime.wiring import build_services
+from mamcrawler.app.runtime.wiring import Services, build_services
+from mamcrawler.engine import DecisionRecord
+from mamcrawler.sensors.metadata import items_for_job
 from mamcrawler.store import Database, StateStore
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
+POLICIES = Path(__file__).resolve().parents[3] / "policies"
 
 
 @pytest.fixture
@@ -41,49 +38,90 @@ def store(tmp_path: Path) -> StateStore:
     return StateStore(Database(f"sqlite:///{tmp_path / 'store.sqlite'}"))
 
 
-def drift(abs_state: AbsState, meta_state: MetadataState, store: StateStore) -> tuple[list[Refreshed], list[Any]]:
+def services_for(tmp_path: Path, abs_url: str, meta_url: str, *, goodreads: bool = False) -> Services:
+    env = {
+        "ABS_URL": abs_url,
+        "ABS_TOKEN": "abs-token",
+        "AUDNEXUS_URL": meta_url,
+        "GOODREADS_URL": meta_url if goodreads else "",  # never the real site from a test
+        "MAMCRAWLER_DATABASE_URL": f"sqlite:///{tmp_path / 'store.sqlite'}",
+        "MAMCRAWLER_POLICIES": str(POLICIES),
+    }
+    services = build_services(Settings.model_validate(env), clock=lambda: NOW)
+    services.keeper.load_initial()
+    return services
+
+
+def drift(
+    tmp_path: Path,
+    abs_state: AbsState,
+    meta_state: MetadataState,
+    *,
+    verified: list[str] | None = None,
+    dry_run: bool = False,
+    goodreads: bool = False,
+) -> tuple[list[DecisionRecord], list[Any], list[str]]:
     with abs_fake(abs_state) as (abs_url, _), metadata_fake(meta_state) as (meta_url, _):
-        library = AbsClient(abs_url, "abs-token")
-        audnexus = AudnexusClient(meta_url)
-        found = library.items("lib_books").items
-        asins = {i.id: i.asin for i in found if i.asin}
-        provider, narrators = audnexus_lookups(audnexus, asins)
-        items = verified_fields(items_for_job("drift", [i.fact for i in found], store, NOW), store)
-        results = MetadataRefresh(library, provider, narrators).run(i for i in items if i.id == "li_wind")
-        audnexus.close()
-        library.close()
-    return results, abs_state.patches
+        services = services_for(tmp_path, abs_url, meta_url, goodreads=goodreads)
+        if verified:
+            services.state.put("verified:li_wind", verified, now=NOW)
+        run_metadata_job(services, "drift", dry_run=dry_run)
+        assert services.board.batch is not None and services.metadata is not None
+        records = [r for r in services.board.batch.records if r.subject_kind == "metadata"]
+        warnings = list(services.metadata.warnings)
+        services.close()
+    return records, abs_state.patches, warnings
 
 
-def test_monthly_drift_corrects_an_unverified_narrator(store: StateStore) -> None:
+def fields_planned(records: list[DecisionRecord], item: str = "li_wind") -> dict[str, Any]:
+    return {
+        a.field: a.value  # type: ignore[union-attr]
+        for r in records
+        if r.outcome == "planned" and r.subject_id.startswith(f"{item}:")
+        for a in r.actions
+    }
+
+
+def test_monthly_drift_corrects_an_unverified_narrator(tmp_path: Path) -> None:
     abs_state = AbsState()
     abs_state.items["li_wind"]["media"]["metadata"]["narrators"] = ["Wrong Reader"]
-    results, patches = drift(abs_state, MetadataState(), store)
-    assert list(results[0].changes["narrators"]) == ["Nick Podehl"]
-    assert patches and patches[0][0] == "li_wind"
-    body = patches[0][1]["metadata"]
-    assert list(body["narrators"]) == ["Nick Podehl"]
-    assert all(v not in (None, "", [], {}) for v in body.values())
+    records, patches, _ = drift(tmp_path, abs_state, MetadataState())
+    assert fields_planned(records)["narrators"] == ("Nick Podehl",)
+    narrator = next(r for r in records if r.subject_id == "li_wind:narrators")
+    assert (narrator.rule_id, narrator.reason) == ("correct_metadata", "metadata_corrected")
+    assert narrator.facts["metadata.source"] == "narrator_source"
+    sent = [body["metadata"] for item, body in patches if item == "li_wind" and "narrators" in body["metadata"]]
+    assert sent and list(sent[0]["narrators"]) == ["Nick Podehl"]
+    for _, body in patches:
+        assert all(v not in (None, "", [], {}) for v in body["metadata"].values())
 
 
-def test_a_verified_narrator_and_title_survive_monthly_drift(store: StateStore) -> None:
+def test_in_dry_run_the_correction_is_recorded_and_nothing_is_sent(tmp_path: Path) -> None:
+    abs_state = AbsState()
+    abs_state.items["li_wind"]["media"]["metadata"]["narrators"] = ["Wrong Reader"]
+    records, patches, _ = drift(tmp_path, abs_state, MetadataState(), dry_run=True)
+    assert fields_planned(records)["narrators"] == ("Nick Podehl",)
+    assert patches == []
+    assert abs_state.items["li_wind"]["media"]["metadata"]["narrators"] == ["Wrong Reader"]
+
+
+def test_a_verified_narrator_and_title_survive_monthly_drift(tmp_path: Path) -> None:
     abs_state = AbsState()
     meta = abs_state.items["li_wind"]["media"]["metadata"]
     meta["narrators"], meta["title"] = ["Verified Reader"], "The Name of the Wind (Verified)"
-    store.put("verified:li_wind", ["narrators", "title"], now=NOW)
-    results, patches = drift(abs_state, MetadataState(), store)
-    sent = patches[0][1]["metadata"] if patches else {}
-    assert "narrators" not in sent and "title" not in sent
-    assert "narrators" not in results[0].changes and "title" not in results[0].changes
+    records, patches, _ = drift(tmp_path, abs_state, MetadataState(), verified=["narrators", "title"])
+    planned = fields_planned(records)
+    assert "narrators" not in planned and "title" not in planned
+    assert all("narrators" not in body["metadata"] and "title" not in body["metadata"] for _, body in patches)
     assert abs_state.items["li_wind"]["media"]["metadata"]["narrators"] == ["Verified Reader"]
 
 
-def test_a_provider_that_is_down_changes_nothing(store: StateStore) -> None:
+def test_a_provider_that_is_down_changes_nothing(tmp_path: Path) -> None:
     abs_state = AbsState()
     abs_state.items["li_wind"]["media"]["metadata"]["narrators"] = ["Wrong Reader"]
-    results, patches = drift(abs_state, MetadataState(mode="down"), store)
-    assert patches == []
-    assert results[0].changes == {} and any("unavailable: server_error" in w for w in results[0].warnings)
+    records, patches, warnings = drift(tmp_path, abs_state, MetadataState(mode="down"))
+    assert patches == [] and fields_planned(records) == {}
+    assert any("unavailable: server_error" in w for w in warnings)
     assert abs_state.items["li_wind"]["media"]["metadata"]["narrators"] == ["Wrong Reader"]
 
 
@@ -102,43 +140,17 @@ def test_new_and_weekly_item_selection(store: StateStore) -> None:
         items_for_job("hourly", items, store, NOW)
 
 
-def test_the_daemons_drift_job_runs_over_the_wired_services(tmp_path: Path) -> None:
-    abs_state = AbsState()
-    abs_state.items["li_wind"]["media"]["metadata"]["narrators"] = ["Wrong Reader"]
-    with abs_fake(abs_state) as (abs_url, _), metadata_fake() as (meta_url, meta_state):
-        settings = Settings.model_validate(
-            {
-                "ABS_URL": abs_url,
-                "ABS_TOKEN": "abs-token",
-                "AUDNEXUS_URL": meta_url,
-                "GOODREADS_URL": meta_url,
-                "MAMCRAWLER_DATABASE_URL": f"sqlite:///{tmp_path / 'store.sqlite'}",
-                "MAMCRAWLER_POLICIES": str(Path(__file__).resolve().parents[3] / "policies"),
-            }
-        )
-        services = build_services(settings)
-        run_metadata_job(services, "drift")
-        services.close()
-    wind = [body for item, body in abs_state.patches if item == "li_wind"]
-    assert wind and list(wind[0]["metadata"]["narrators"]) == ["Nick Podehl"]
-    assert any(r.path == "/search" for r in meta_state.log)  # Goodreads was the provider
-    assert all("authorization" not in r.headers for r in meta_state.log)  # the ABS token stays with ABS
-
-
-def test_goodreads_is_the_provider_and_a_changed_layout_overwrites_nothing(store: StateStore) -> None:
+def test_goodreads_is_the_provider_and_a_changed_layout_overwrites_nothing(tmp_path: Path) -> None:
     for mode in ("ok", "changed"):
         abs_state = AbsState()
         abs_state.items["li_wind"]["media"]["metadata"]["description"] = None
-        with abs_fake(abs_state) as (abs_url, _), metadata_fake(MetadataState(mode=mode)) as (meta_url, meta_state):
-            library = AbsClient(abs_url, "abs-token")
-            goodreads = GoodreadsClient(meta_url, min_spacing_s=0.0)
-            items = [i.fact for i in library.items("lib_books").items if i.id == "li_wind"]
-            results = MetadataRefresh(library, goodreads_provider(goodreads), None).run(items)
-            goodreads.close()
-            library.close()
+        meta_state = MetadataState(mode=mode)
+        _, patches, warnings = drift(tmp_path / mode, abs_state, meta_state, goodreads=True)
+        wind = [body["metadata"] for item, body in patches if item == "li_wind"]
+        descriptions = [sent["description"] for sent in wind if "description" in sent]
         if mode == "ok":
-            sent = abs_state.patches[0][1]["metadata"]
-            assert sent["description"].startswith("Told in Kvothe's own voice, this is the tale")
-            assert [r.path for r in meta_state.log][:2] == ["/search", "/book/show/186074"]
+            assert descriptions and descriptions[0].startswith("Told in Kvothe's own voice, this is the tale")
+            assert any(r.path == "/search" for r in meta_state.log)
+            assert all("authorization" not in r.headers for r in meta_state.log)  # the ABS token stays with ABS
         else:
-            assert abs_state.patches == [] and any("layout_changed" in w for w in results[0].warnings)
+            assert descriptions == [] and any("layout_changed" in w for w in warnings)

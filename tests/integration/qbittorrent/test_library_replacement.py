@@ -33,10 +33,10 @@ from abs_fake import AbsState, abs_fake
 from mamcrawler.adapters.audio import decoded_seconds
 from mamcrawler.adapters.qbittorrent import QbitClient
 from mamcrawler.app.cli.run import run_cycle
-from mamcrawler.app.jobs.library_flow import PROCESSED
 from mamcrawler.app.runtime.settings import Settings
 from mamcrawler.app.runtime.wiring import Services, build_services
 from mamcrawler.facts import TorrentState
+from mamcrawler.store import POST_DOWNLOAD_DONE as PROCESSED
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 POLICIES = Path(__file__).resolve().parents[3] / "policies"

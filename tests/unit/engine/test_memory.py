@@ -46,6 +46,11 @@ SAMPLE_ARGS: dict[str, dict[str, Any]] = {
     "SetSeedingAllocation": {"upload_slots": 40},
     "RemoveTorrent": {"hash": H},
     "Alert": {"code": "x"},
+    "SwapEdition": {"torrent_hash": H, "library_item_id": "li"},
+    "RefuseEdition": {"torrent_hash": H, "library_item_id": "li"},
+    "MarkReleaseBad": {"torrent_hash": H, "reason": "undecodable"},
+    "AcceptDownload": {"torrent_hash": H},
+    "UpdateMetadata": {"library_item_id": "li", "field": "title", "value": "T", "source": "provider"},
 }
 
 

@@ -13,16 +13,7 @@ from pathlib import Path
 
 import click
 
-from mamcrawler.adapters.audio import NarratorDetector, match_narrator
 from mamcrawler.app.jobs.category_sync import SyncResult, completion_sync, remember, weekly_sync
-from mamcrawler.app.jobs.full_scan import FullScan
-from mamcrawler.app.jobs.metadata_jobs import (
-    MetadataRefresh,
-    audnexus_lookups,
-    goodreads_provider,
-    items_for_job,
-    verified_fields,
-)
 from mamcrawler.app.runtime.daemon import Daemon, JobSpec, single_instance
 from mamcrawler.app.runtime.logs import configure_logging
 from mamcrawler.app.runtime.settings import load_settings
@@ -38,9 +29,7 @@ def run_cycle(services: Services, *, dry_run: bool) -> None:
     policy = services.keeper.refresh()
     live = not dry_run and services.board.autonomous()
     result = services.cycle.run(policy, services.sensors, now=services.clock(), dry_run=not live)
-    services.board.publish(policy, result.snapshot, result.batch)
-    if live and services.post_download is not None:
-        services.post_download.run(policy, result.snapshot)  # §13 → §14 → §16 for finished downloads
+    services.board.publish(policy, result.snapshot, result.batch)  # §13/§14/§16 are decisions of the cycle
 
 
 def run_weekly_sync(services: Services) -> SyncResult | None:
@@ -75,40 +64,14 @@ def run_weekly_sync(services: Services) -> SyncResult | None:
     return result
 
 
-def run_metadata_job(services: Services, job: str) -> None:
-    """§2 (``new``: a full §14 scan when narrator detection is on, else a provider refresh),
-    §3 (``weekly``) or §12 (``drift``) over the Audiobookshelf library."""
-    if services.library is None:
+def run_metadata_job(services: Services, job: str, *, dry_run: bool) -> None:
+    """§2 (``new``: with narrator detection on, a §14 full scan of the opening), §3
+    (``weekly``) or §12 (``drift``): the metadata sensor reads the §15 sources for the job's
+    items and one cycle decides each field change (``UpdateMetadata``), as any decision."""
+    if services.metadata is None:
         return
-    now = services.clock()
-    found = {item.id: item for lib in services.library.libraries() for item in services.library.items(lib.id).items}
-    provider, narrators = None, None
-    if services.audnexus is not None:
-        provider, narrators = audnexus_lookups(services.audnexus, {i.id: i.asin for i in found.values() if i.asin})
-    if services.goodreads is not None:
-        provider = goodreads_provider(services.goodreads, provider)
-    facts = [i.fact for i in found.values()]
-    chosen = verified_fields(items_for_job(job, facts, services.state, now), services.state)
-    if job == "new" and services.settings.narrator_detection:
-        detector = NarratorDetector()
-        scanner = FullScan(
-            services.library,
-            services.state,
-            services.clock,
-            transcribe=lambda audio: detector.transcribe(audio, window_seconds=60),
-            pick_narrator=lambda transcript, names: match_narrator(transcript, names).name,
-            provider=provider,
-            narrators=narrators,
-        )
-        policy = services.keeper.refresh()
-        for item in chosen:
-            audio = [Path(f.path) for f in found[item.id].audio_files if Path(f.path).is_file()]
-            scanner.scan(policy, item, audio, facts)
-        log.info("full scan of %d new items", len(chosen))
-        return
-    refreshed = MetadataRefresh(services.library, provider, narrators).run(chosen)
-    changed = sum(1 for r in refreshed if r.changes)
-    log.info("metadata %s: %d items looked at, %d updated", job, len(refreshed), changed)
+    services.metadata.request(job)
+    run_cycle(services, dry_run=dry_run)
 
 
 def _jobs(services: Services, *, dry_run: bool) -> list[JobSpec]:
@@ -117,19 +80,16 @@ def _jobs(services: Services, *, dry_run: bool) -> list[JobSpec]:
     hour, minute = (int(x) for x in schedule.daily_check_time.split(":"))
 
     def cycle() -> None:
+        if services.metadata is not None:
+            services.metadata.request("new")  # §2: items that appeared since the last cycle
         run_cycle(services, dry_run=dry_run)
-        if not dry_run:
-            run_metadata_job(services, "new")  # §2: items that appeared since the last cycle
 
     def weekly() -> None:
         run_weekly_sync(services)
-        run_cycle(services, dry_run=dry_run)
-        if not dry_run:
-            run_metadata_job(services, "weekly")  # §3
+        run_metadata_job(services, "weekly", dry_run=dry_run)  # §3, within the weekly cycle
 
     def drift() -> None:
-        if not dry_run:
-            run_metadata_job(services, "drift")  # §12
+        run_metadata_job(services, "drift", dry_run=dry_run)  # §12
 
     return [
         JobSpec("monitor", "interval", {"minutes": schedule.monitor_minutes}, cycle),
@@ -166,6 +126,8 @@ def run(dry_run: bool, once: bool, env_file: Path, no_api: bool) -> None:
             for settled in services.reconcile():
                 log.info("reconciled %s: %s (%s)", settled.key, settled.status, settled.reason)
             if once:
+                if services.metadata is not None:
+                    services.metadata.request("new")  # §2, as the monitor job does
                 run_cycle(services, dry_run=dry_run)
                 return
             api = None

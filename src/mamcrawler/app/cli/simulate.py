@@ -269,6 +269,17 @@ def print_summary(console: Console, result: SimulationResult) -> None:
             "; ".join(f"{item} → {rel} ({at:%a %d %H:%M})" for at, item, rel in s.replacements)
             + "".join(f"; swapped {item} ({at:%a %d %H:%M})" for at, item in s.swaps),
         )
+    if s.refused_editions:
+        table.add_row("refused editions", ", ".join(f"{what} ({at:%a %d %H:%M})" for at, what in s.refused_editions))
+    if s.integrity_failures:
+        table.add_row(
+            "integrity failures",
+            ", ".join(f"{what}: {why} ({at:%a %d %H:%M})" for at, what, why in s.integrity_failures),
+        )
+    if s.metadata:
+        table.add_row(
+            "metadata", ", ".join(f"{item} {name} from {src} ({at:%a %d %H:%M})" for at, item, name, src in s.metadata)
+        )
     table.add_row("ratio freeze", f"{s.freezes} freeze(s), {s.unfreezes} lift(s)")
     if s.alerts:
         table.add_row("alerts", ", ".join(f"{code} ({at:%a %d %H:%M})" for at, code in s.alerts[:5]))

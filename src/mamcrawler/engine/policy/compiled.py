@@ -25,6 +25,7 @@ from mamcrawler.engine.policy.params import (
     CategoriesParams,
     CompletionParams,
     FreeFirstParams,
+    LibraryParams,
     PacingParams,
     QualityParams,
     RatioParams,
@@ -156,6 +157,10 @@ class Policy:
         return self.params_of(Concern.SCHEDULE)  # type: ignore[no-any-return]
 
     @property
+    def library(self) -> LibraryParams:
+        return self.params_of(Concern.LIBRARY)  # type: ignore[no-any-return]
+
+    @property
     def ladder(self) -> Ladder:
         """The §5 ladder of this policy: the one way editions are compared."""
         return Ladder.of(self.quality, self.free_first)
@@ -174,6 +179,7 @@ _DEFAULT_PARAMS: dict[Concern, type] = {
     Concern.SNATCH: SnatchParams,
     Concern.SEEDING: SeedingParams,
     Concern.QUALITY: QualityParams,
+    Concern.LIBRARY: LibraryParams,
     Concern.FREE_FIRST: FreeFirstParams,
     Concern.COMPLETION: CompletionParams,
     Concern.PACING: PacingParams,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from mamcrawler.engine.books.ladder import LadderKey
@@ -19,6 +19,7 @@ from mamcrawler.engine.policy.compiled import Policy
 from mamcrawler.engine.rules.rows import Row
 from mamcrawler.engine.rules.trees import Scalar
 from mamcrawler.engine.world.catalogue import FIELDS
+from mamcrawler.engine.world.library import LibraryWork, library_work
 from mamcrawler.facts import (
     EventKind,
     FactSnapshot,
@@ -80,6 +81,7 @@ class World:
     skipped: tuple[Skipped, ...]
     gapped: frozenset[Source]
     prices: Prices
+    library: LibraryWork = field(default_factory=lambda: LibraryWork((), {}, {}))  # download + metadata rows
 
 
 def gapped_sources(policy: Policy, snapshot: FactSnapshot, now: datetime) -> frozenset[Source]:
@@ -276,4 +278,5 @@ def build_world(policy: Policy, snapshot: FactSnapshot, now: datetime) -> World:
         skipped=skipped,
         gapped=gapped,
         prices=prices,
+        library=library_work(policy, snapshot, shared, gapped),
     )
