@@ -345,7 +345,14 @@ def reference_problems(s: Scenario) -> list[tuple[tuple[str | int, ...], str, st
         items.add(item.id)
         if item.torrent is not None and item.torrent not in names:
             out.append((("library", i, "torrent"), "unknown_torrent", f"no torrent named {item.torrent!r}"))
+    for i, a in enumerate(s.audio):
+        if a.release not in release_ids:
+            out.append((("audio", i, "release"), "unknown_release", f"no release with id {a.release!r}"))
     for i, e in enumerate(s.timeline):
+        if e.metadata is not None and e.metadata.item_id not in items:
+            out.append(
+                (("timeline", i, "metadata", "item_id"), "unknown_item", f"no library item {e.metadata.item_id!r}")
+            )
         if e.at > s.duration:
             out.append((("timeline", i, "at"), "after_the_end", "happens after the scenario ends"))
         ref = e.stall.torrent if e.stall else e.demand.torrent if e.demand else None

@@ -101,6 +101,11 @@ def describe(action: Action) -> str:
 def subject_name(result: SimulationResult, record: DecisionRecord) -> str:
     if record.subject_kind == "torrent":
         return f"torrent {result.name_of(record.subject_id)}"
+    if record.subject_kind == "download":
+        return f"download {result.name_of(record.subject_id)}"
+    if record.subject_kind == "metadata":
+        item, _, name = record.subject_id.partition(":")
+        return f"{item} {name}"
     if record.subject_kind == "candidate":
         release = result.world.releases.get(str(record.ladder.get("release_id", "")))
         title = release.title if release is not None else record.subject_id.split("|")[0]

@@ -89,7 +89,11 @@ def build_candidates(
             "candidate.better_than_library": (item_key is None or ladder.better(selection.key, item_key))
             if library_known
             else None,
-            "candidate.in_client": (want.book_key in in_client_books or chosen.id in in_client_releases)
+            # §13: a re-download is of another release; the bad one may keep seeding meanwhile.
+            "candidate.in_client": (
+                chosen.id in in_client_releases
+                or (want.source is not WantSource.INTEGRITY_REDOWNLOAD and want.book_key in in_client_books)
+            )
             if client_known
             else None,
             "candidate.already_bought": chosen.id in bought,
