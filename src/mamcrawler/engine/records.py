@@ -100,5 +100,10 @@ def redact(values: dict[str, Any], secrets: Iterable[str] = ()) -> tuple[dict[st
 
 
 def read_journal(lines: Iterable[str]) -> list[DecisionRecord]:
-    """Parse a JSONL decision journal (blank lines ignored)."""
-    return [DecisionRecord.model_validate_json(line) for line in lines if line.strip()]
+    """Parse a JSONL decision journal (blank lines and the simulator's ``{"effect": …}``
+    lines ignored)."""
+    return [
+        DecisionRecord.model_validate_json(line)
+        for line in lines
+        if line.strip() and not line.lstrip().startswith('{"effect":')
+    ]

@@ -11,6 +11,7 @@ Imports ``engine``, ``facts`` and the ``sim`` modules."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -41,6 +42,7 @@ from mamcrawler.engine.actions import (
     UpdateMetadata,
 )
 from mamcrawler.engine.memory import memory_after
+from mamcrawler.engine.policy.overrides import with_params
 from mamcrawler.facts import LibraryItem, PausedBy, TorrentState, UserClass, Want, WantSource
 from mamcrawler.sim.scenario import GIB, Scenario
 from mamcrawler.sim.world import SimTorrent, World, torrent_hash
@@ -76,9 +78,37 @@ class Download:
 
 
 @dataclass(frozen=True)
+class Effect:
+    """What one planned action did in the world, and the account right after it."""
+
+    at: datetime
+    decision_id: str
+    action: str
+    status: str  # applied | refused (the world said no: not enough points, no such torrent…)
+    points_after: int
+    wedges_after: int
+    ratio_after: float
+    vip_days_after: float
+
+    def to_json(self) -> str:
+        body = {
+            "at": self.at.isoformat(),
+            "decision_id": self.decision_id,
+            "action": self.action,
+            "status": self.status,
+            "points_after": self.points_after,
+            "wedges_after": self.wedges_after,
+            "ratio_after": round(self.ratio_after, 6),
+            "vip_days_after": round(self.vip_days_after, 6),
+        }
+        return json.dumps({"effect": body}, sort_keys=True)
+
+
+@dataclass(frozen=True)
 class TickResult:
     at: datetime
     batch: DecisionBatch | None
+    effects: tuple[Effect, ...]
     ratio: float
     vip_days: float
     points: int
@@ -134,7 +164,13 @@ class SimulationResult:
                 yield from tick.batch.records
 
     def to_jsonl(self) -> str:
-        return "".join(t.batch.to_jsonl() for t in self.ticks if t.batch is not None)
+        """Every decision record, each tick's followed by the applied effect of its actions
+        (``{"effect": …}`` lines, which ``read_journal`` passes over)."""
+        return "".join(
+            t.batch.to_jsonl() + "".join(e.to_json() + "\n" for e in t.effects)
+            for t in self.ticks
+            if t.batch is not None
+        )
 
     def name_of(self, hash_: str) -> str:
         return self.world.names.get(hash_, hash_[:12])
@@ -149,17 +185,33 @@ class _Executor:
     def __init__(self, world: World, result: SimulationResult) -> None:
         self.world, self.result = world, result
 
-    def apply(self, batch: DecisionBatch, now: datetime) -> None:
+    def apply(self, batch: DecisionBatch, now: datetime) -> tuple[Effect, ...]:
         pfl = [a for a in batch.actions if isinstance(a, BuyPersonalFreeleech)]
         bought_now: dict[str, str] = {a.release_id: a.method for a in pfl}
+        decided_by = {id(a): r.decision_id for r in batch.records if r.outcome == "planned" for a in r.actions}
+        effects = []
+        w = self.world
         for action in batch.actions:
             done = self._apply(action, now, bought_now)
-            w = self.world
             w.remembered = memory_after(w.remembered, action, "applied" if done else "refused")
             if done:
                 self.result.applied.append((now, action))
             else:
                 self.result.summary.refused.append((now, action.type))
+            status = "applied" if done else "refused"
+            effects.append(
+                Effect(
+                    now,
+                    decided_by.get(id(action), ""),
+                    action.type,
+                    status,
+                    int(w.points),
+                    w.wedges,
+                    w.ratio,
+                    w.vip_days(now),
+                )
+            )
+        return tuple(effects)
 
     def _spend(self, now: datetime, kind: str, cost: int, detail: str, method: str | None = None) -> bool:
         w = self.world
@@ -376,6 +428,7 @@ def simulate(
     keep_batches: bool = True,
 ) -> SimulationResult:
     """Play ``scenario`` under ``policy``; deterministic for a given scenario and policy."""
+    policy = with_params(policy, scenario.policy)  # the scenario's "what if" parameters
     world = World(scenario)
     result = SimulationResult(scenario, policy.content_hash, evaluator.name, [], [], [], [], Summary(), world)
     executor = _Executor(world, result)
@@ -395,9 +448,10 @@ def simulate(
         if vip_days < summary.min_vip_days:
             summary.min_vip_days, summary.min_vip_at = vip_days, now
         batch = decide(policy, snapshot, now=now, evaluator=evaluator)
-        executor.apply(batch, now)
+        effects = executor.apply(batch, now)
         world.readings.clear()  # a §15 reading is seen by one cycle, as in a metadata job
-        result.ticks.append(TickResult(now, batch if keep_batches else None, ratio, vip_days, int(world.points)))
+        kept = batch if keep_batches else None
+        result.ticks.append(TickResult(now, kept, effects if keep_batches else (), ratio, vip_days, int(world.points)))
     end = scenario.start + ticks * scenario.tick
     world.advance(end)
     summary.ticks = ticks

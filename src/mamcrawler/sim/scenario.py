@@ -21,6 +21,7 @@ from mamcrawler.facts import (
     MetadataReading,
     PausedBy,
     Release,
+    Source,
     StorePrices,
     TorrentState,
     UserClass,
@@ -211,6 +212,27 @@ class AudioSpec(SimModel):
     narrator: str | None = Field(None, description="Who the opening says reads it.")
 
 
+class MemorySpec(SimModel):
+    """What earlier cycles left in the store when the scenario starts (the engine's memory)."""
+
+    downloads_frozen: bool = Field(False, description="A ratio freeze is in force.")
+    frozen_torrents: tuple[str, ...] = Field((), description="Torrents (by name) the freeze paused.")
+    downloads_today: int = Field(0, ge=0, le=10_000)
+    points_spent_today: int = Field(0, ge=0, le=10_000_000)
+    purchases_today: int = Field(0, ge=0, le=10_000)
+    bought_releases: tuple[str, ...] = Field((), description="Releases whose personal freeleech is bought.")
+    pending_releases: tuple[str, ...] = Field((), description="Releases on the VIP pending list.")
+
+
+class OutageSpec(SimModel):
+    """A source that stops answering (``gap``: a FactGap) or stops changing (``stale``: its
+    last observation ages past ``schedule.stale_after_minutes``) for ``lasts``."""
+
+    source: Source
+    lasts: Duration
+    kind: str = Field("gap", pattern="^(gap|stale)$")
+
+
 class EventSpec(SimModel):
     """A site event starting at the entry's ``at`` and lasting ``lasts``."""
 
@@ -252,6 +274,7 @@ _ENTRY_KINDS = (
     "points",
     "wedges",
     "metadata",
+    "outage",
 )
 
 
@@ -270,6 +293,7 @@ class TimelineEntry(SimModel):
     points: int | None = Field(None, description="Bonus points credited (negative: taken).")
     wedges: int | None = Field(None, ge=1, description="Freeleech wedges awarded (a holiday reward).")
     metadata: MetadataReading | None = Field(None, description="A §15 source reads a library item (one tick).")
+    outage: OutageSpec | None = Field(None, description="A source goes missing or stale (fail-closed shown).")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> TimelineEntry:
@@ -306,6 +330,10 @@ class Scenario(SimModel):
     torrents: tuple[TorrentSpec, ...] = ()
     library: tuple[LibrarySpec, ...] = ()
     wants: tuple[Want, ...] = ()
+    memory: MemorySpec = MemorySpec()
+    policy: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Parameter overrides per concern, e.g. {free_first: {mode: floor}}."
+    )
     audio: tuple[AudioSpec, ...] = ()
     timeline: tuple[TimelineEntry, ...] = ()
 
@@ -345,6 +373,13 @@ def reference_problems(s: Scenario) -> list[tuple[tuple[str | int, ...], str, st
         items.add(item.id)
         if item.torrent is not None and item.torrent not in names:
             out.append((("library", i, "torrent"), "unknown_torrent", f"no torrent named {item.torrent!r}"))
+    for key in ("bought_releases", "pending_releases"):
+        for i, rid in enumerate(getattr(s.memory, key)):
+            if rid not in release_ids:
+                out.append((("memory", key, i), "unknown_release", f"no release with id {rid!r}"))
+    for i, name in enumerate(s.memory.frozen_torrents):
+        if name not in names:
+            out.append((("memory", "frozen_torrents", i), "unknown_torrent", f"no torrent named {name!r}"))
     for i, a in enumerate(s.audio):
         if a.release not in release_ids:
             out.append((("audio", i, "release"), "unknown_release", f"no release with id {a.release!r}"))

@@ -33,6 +33,7 @@ from mamcrawler.facts import (
     AudioScan,
     Event,
     EventKind,
+    FactGap,
     FactSnapshot,
     FreeKind,
     LibraryItem,
@@ -47,6 +48,7 @@ from mamcrawler.facts import (
     TorrentState,
     UserClass,
     Want,
+    WantSource,
 )
 from mamcrawler.sim.scenario import (
     GIB,
@@ -183,7 +185,7 @@ class World:
         self.vip_until: datetime | None = scenario.start + timedelta(days=acc.vip_days) if acc.vip_days else None
         self.store: StorePrices = scenario.store
         self.releases: dict[str, Release] = {r.id: r.to_release(scenario.start) for r in scenario.releases}
-        self.bought: dict[str, str] = {}  # release id → wedge | points
+        self.bought: dict[str, str] = dict.fromkeys(scenario.memory.bought_releases, "points")
         self.torrents: dict[str, SimTorrent] = {}
         self.names: dict[str, str] = {}
         self.removed: dict[str, SimTorrent] = {}
@@ -193,9 +195,29 @@ class World:
         self.library: dict[str, LibraryItem] = {i.id: _item(i, by_name, scenario.start) for i in scenario.library}
         self.inferior: set[str] = set()
         self.wants: list[Want] = list(scenario.wants)
+        for rid in scenario.memory.pending_releases:  # the VIP pending list is a want (as the store's)
+            r = self.releases[rid]
+            self.wants.append(
+                Want(book_key=r.book_key, title=r.title, authors=r.authors, source=WantSource.VIP_PENDING)
+            )
+        for name in scenario.memory.frozen_torrents:  # the freeze paused them
+            t = self.torrents[torrent_hash(name)]
+            t.state = TorrentState.PAUSED_UPLOAD if t.complete else TorrentState.PAUSED_DOWNLOAD
+            t.paused_by = PausedBy.MAMCRAWLER
         self.events: list[Event] = []
         # The engine's memory, changed only by ``engine.memory.memory_after`` (as live).
-        self.remembered = Memory(upload_slots=scenario.upload_slots)
+        start = scenario.memory
+        self.remembered = Memory(
+            upload_slots=scenario.upload_slots,
+            downloads_frozen=start.downloads_frozen,
+            frozen_torrent_hashes=tuple(sorted(torrent_hash(n) for n in start.frozen_torrents)),
+            downloads_today=start.downloads_today,
+            points_spent_today=start.points_spent_today,
+            purchases_today=start.purchases_today,
+            bought_release_ids=tuple(sorted(start.bought_releases)),
+            pending_release_ids=tuple(sorted(start.pending_releases)),
+        )
+        self.outages: list[tuple[Source, datetime, datetime, str]] = []  # source, since, until, gap|stale
         self.active_seeds: int | None = None
         self.completions: list[Completion] = []
         self.audio = {a.release: a for a in scenario.audio}  # §13/§11 outcomes by release
@@ -324,7 +346,30 @@ class World:
             metadata=tuple(self.readings),
             wants=tuple(self.wants),
             memory=self.memory(),
-            provenance=tuple(Provenance(source=s, observed_at=now, origin="simulator") for s in _SOURCES),
+            provenance=tuple(
+                Provenance(source=s, observed_at=self._observed(s, now), origin="simulator")
+                for s in _SOURCES
+                if self._outage(s, now) != "gap"
+            ),
+            gaps=tuple(
+                FactGap(source=s, code="service_unavailable", message="scenario outage", since=now)
+                for s in _SOURCES
+                if self._outage(s, now) == "gap"
+            ),
+        )
+
+    def _outage(self, source: Source, now: datetime) -> str | None:
+        return next((kind for s, since, until, kind in self.outages if s is source and since <= now < until), None)
+
+    def _observed(self, source: Source, now: datetime) -> datetime:
+        """When a source was last observed: its stale outage's start, or now."""
+        return next(
+            (
+                since
+                for s, since, until, kind in self.outages
+                if s is source and kind == "stale" and since <= now < until
+            ),
+            now,
         )
 
     # --- time ---------------------------------------------------------------------------
@@ -495,6 +540,11 @@ class World:
         if entry.wedges is not None:
             self.wedges += entry.wedges
             return f"+{entry.wedges} freeleech wedge(s)"
+        if entry.outage is not None:
+            o = entry.outage
+            self.outages.append((o.source, now, now + o.lasts, o.kind))
+            what = "stops answering" if o.kind == "gap" else "stops changing (stale)"
+            return f"{o.source.value} {what} for {format_duration(o.lasts)}"
         if entry.metadata is not None:
             self.readings.append(entry.metadata)
             return f"{entry.metadata.source} reading for {entry.metadata.item_id}"

@@ -66,7 +66,11 @@ def simulate(
         policy = load_policy(policies_dir)
     except LocatedErrors as err:
         _fail_located(err, "policy")
-    result = run_simulation(loaded, policy, evaluator=evaluator_named(evaluator_name))
+    try:
+        result = run_simulation(loaded, policy, evaluator=evaluator_named(evaluator_name))
+    except ValueError as err:  # a policy override the policy does not have
+        click.echo(f"{scenario}: {err}; nothing was run or written.", err=True)
+        raise SystemExit(1) from None
     console = _console()
     rows, hidden = fold(result)
     console.print(decision_table(result, rows))
