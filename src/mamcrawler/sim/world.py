@@ -5,7 +5,7 @@ the tracker's listings, wants, site events and the engine's ``Memory``.
 ``World.snapshot(now)`` turns the state into the ``FactSnapshot`` a sensor would report;
 ``World.advance(now)`` moves time on (seeding earns points and upload, downloads progress
 and cost ratio unless free, stalls start and end, counters reset at midnight). Applying
-decided actions lives in ``sim.run``; what they do to memory is ``engine.memory``. All
+decided actions lives in ``sim.executor``; what they do to memory is ``engine.memory``. All
 randomness comes from one ``random.Random(scenario.seed)``, so a scenario always plays
 the same way.
 
@@ -21,11 +21,8 @@ Imports ``facts`` and ``sim.scenario``."""
 
 from __future__ import annotations
 
-import hashlib
 import math
 import random
-from collections import deque
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from mamcrawler.facts import (
@@ -44,21 +41,22 @@ from mamcrawler.facts import (
     Release,
     Source,
     StorePrices,
-    Torrent,
     TorrentState,
     UserClass,
     Want,
     WantSource,
 )
+from mamcrawler.sim.library import Completion, from_release, library_item
+from mamcrawler.sim.library import scans as library_scans
 from mamcrawler.sim.scenario import (
     GIB,
-    LibrarySpec,
     Rates,
     Scenario,
     TimelineEntry,
     TorrentSpec,
     format_duration,
 )
+from mamcrawler.sim.torrents import SimTorrent, torrent_hash
 
 MIB = 1024**2
 _RUNNING_DOWN = {TorrentState.DOWNLOADING}
@@ -72,99 +70,6 @@ _SOURCES = (
     Source.LIBRARY,
     Source.AUDIO,
 )
-
-
-def torrent_hash(name: str) -> str:
-    return hashlib.sha1(name.encode()).hexdigest()  # an id, not a security measure
-
-
-@dataclass
-class SimTorrent:
-    """One torrent in the simulated client."""
-
-    hash: str
-    name: str
-    size_bytes: int
-    state: TorrentState
-    progress: float
-    seeding_seconds: float
-    seeders: int
-    leechers: int
-    points_per_hour: float
-    added_by_mamcrawler: bool
-    paused_by: PausedBy
-    free: bool
-    book_key: str | None
-    release_id: str | None
-    added_at: datetime
-    uploaded_bytes: float = 0.0
-    window: deque[float] = field(default_factory=lambda: deque(maxlen=30))
-    today_upload: float = 0.0
-    stalled_seconds: float = 0.0
-    stall_left_hours: float = 0.0
-    completed_at: datetime | None = None
-    tags: tuple[str, ...] = ()
-    _last_fact: Torrent | None = field(default=None, repr=False, compare=False)
-    _last_values: tuple[object, ...] = field(default=(), repr=False, compare=False)
-
-    @property
-    def complete(self) -> bool:
-        return self.progress >= 1.0
-
-    def uploaded_30d(self) -> float:
-        return sum(self.window) + self.today_upload
-
-    def fact(self) -> Torrent:
-        """The torrent as the client reports it. Hot path: the fact of the previous tick is
-        copied with only the fields that move, and reused when nothing moved."""
-        moving = {
-            "state": self.state,
-            "progress": self.progress,
-            "ratio": round(self.uploaded_bytes / self.size_bytes, 6) if self.size_bytes else 0.0,
-            "uploaded_bytes": int(self.uploaded_bytes),
-            "uploaded_30d_bytes": int(self.uploaded_30d()),
-            "seeding_seconds": int(self.seeding_seconds),
-            "stalled_seconds": int(self.stalled_seconds),
-            "seeders": self.seeders,
-            "leechers": self.leechers,
-            "tags": self.tags,
-            "paused_by": self.paused_by,
-            "free": self.free,
-            "book_key": self.book_key,
-            "completed_at": self.completed_at,
-        }
-        last = self._last_fact
-        fact: Torrent
-        values = tuple(moving.values())
-        if values == self._last_values and last is not None:
-            return last
-        self._last_values = values
-        if last is None:
-            fixed = {
-                "hash": self.hash,
-                "name": self.name,
-                "size_bytes": self.size_bytes,
-                "points_per_hour": self.points_per_hour,
-                "category": "audiobooks",
-                "added_by_mamcrawler": self.added_by_mamcrawler,
-                "release_id": self.release_id,
-            }
-            fact = Torrent(**fixed, **moving)
-        else:
-            fact = last.model_copy(update=moving)
-        self._last_fact = fact
-        return fact
-
-
-@dataclass
-class Completion:
-    """A download that finished: what the library did with it (once decided)."""
-
-    at: datetime
-    hash: str
-    book_key: str | None
-    outcome: str | None = None  # swapped | refused | marked_bad | accepted (the applied action)
-    item_id: str | None = None
 
 
 class World:
@@ -192,7 +97,9 @@ class World:
         for spec in scenario.torrents:
             self._add_initial(spec)
         by_name = {t.name: t.hash for t in self.torrents.values()}
-        self.library: dict[str, LibraryItem] = {i.id: _item(i, by_name, scenario.start) for i in scenario.library}
+        self.library: dict[str, LibraryItem] = {
+            i.id: library_item(i, by_name, scenario.start) for i in scenario.library
+        }
         self.inferior: set[str] = set()
         self.wants: list[Want] = list(scenario.wants)
         for rid in scenario.memory.pending_releases:  # the VIP pending list is a want (as the store's)
@@ -460,40 +367,17 @@ class World:
             self.completions.append(Completion(now, t.hash, t.book_key))
 
     def scans(self) -> tuple[AudioScan, ...]:
-        """What the audio sensor reports: every finished download not yet decided, with the
-        scenario's §13/§11 outcome for its release (sound, full length, unknown narrator
-        by default)."""
-        out = []
-        for c in self.completions:
-            t = self.torrents.get(c.hash) or self.removed.get(c.hash)
-            if c.outcome is not None or t is None:
-                continue
-            release = self.releases.get(t.release_id or "")
-            spec = self.audio.get(t.release_id or "")
-            expected = release.duration_seconds if release is not None else None
-            ok = True if spec is None else spec.integrity_ok
-            seconds = spec.decoded_seconds if spec is not None and spec.decoded_seconds is not None else expected
-            out.append(
-                AudioScan(
-                    torrent_hash=c.hash,
-                    integrity_ok=ok,
-                    integrity_reason=(spec.reason if spec is not None and spec.reason else None) if not ok else "ok",
-                    decoded_seconds=seconds,
-                    narrator=spec.narrator if spec is not None else None,
-                )
-            )
-        return tuple(out)
+        return library_scans(self)
 
     def completion(self, hash_: str) -> Completion | None:
         return next((c for c in self.completions if c.hash == hash_ and c.outcome is None), None)
 
     def land(self, item_id: str, release: Release, hash_: str, now: datetime) -> None:
         """A release's files become the library item ``item_id`` (new or swapped)."""
-        self.library[item_id] = _from_release(item_id, release, hash_, now)
+        self.library[item_id] = from_release(item_id, release, hash_, now)
         self.inferior.discard(item_id)
         self.library_changed()
 
-    # --- timeline -----------------------------------------------------------------------
     def happen(self, entry: TimelineEntry, now: datetime) -> str:
         """Apply one timeline entry; returns a one-line description for the report."""
         kind = entry.kind
@@ -549,46 +433,3 @@ class World:
             self.readings.append(entry.metadata)
             return f"{entry.metadata.source} reading for {entry.metadata.item_id}"
         return kind
-
-
-def _item(spec: LibrarySpec, by_name: dict[str, str], now: datetime) -> LibraryItem:
-    return LibraryItem(
-        id=spec.id,
-        book_key=spec.book_key,
-        title=spec.title,
-        authors=spec.authors,
-        narrators=spec.narrators,
-        series=spec.series,
-        series_number=spec.series_number,
-        bitrate_kbps=spec.bitrate_kbps,
-        abridged=spec.abridged,
-        single_file=spec.single_file,
-        chapters_complete=spec.chapters_complete,
-        narrator_verified=spec.narrator_verified,
-        watermarked=spec.watermarked,
-        seeders=spec.seeders,
-        torrent_hash=by_name.get(spec.torrent) if spec.torrent else None,
-        added_at=now,
-    )
-
-
-def _from_release(item_id: str, r: Release, hash_: str, now: datetime) -> LibraryItem:
-    return LibraryItem(
-        id=item_id,
-        book_key=r.book_key,
-        title=r.title,
-        authors=r.authors,
-        narrators=r.narrators,
-        series=r.series,
-        series_number=r.series_number,
-        bitrate_kbps=r.bitrate_kbps,
-        duration_seconds=r.duration_seconds,
-        abridged=r.abridged,
-        single_file=r.single_file,
-        chapters_complete=r.chapters_complete,
-        narrator_verified=r.narrator_verified,
-        watermarked=r.watermarked,
-        seeders=r.seeders,
-        torrent_hash=hash_,
-        added_at=now,
-    )
