@@ -30,13 +30,13 @@ from mamcrawler.engine.actions import (
     ResumeTorrent,
     SetSeedingAllocation,
     UnfreezeDownloads,
+    action_class,
 )
 from mamcrawler.engine.policy.compiled import CompiledAction
 from mamcrawler.engine.policy.vocabulary import ActionName
 from mamcrawler.engine.rules.rows import Row
 from mamcrawler.engine.rules.trees import Scalar
 from mamcrawler.engine.world.derive import Candidate, World
-from mamcrawler.engine.world.library import build_accept, build_mark_bad, build_refuse, build_swap, build_update
 
 
 @dataclass(frozen=True)
@@ -185,11 +185,6 @@ BUILDERS: dict[ActionName, Builder] = {
     ActionName.UNFREEZE_DOWNLOADS: lambda a, r, w, c: UnfreezeDownloads(),
     ActionName.REMOVE_TORRENT: _remove,
     ActionName.ALERT: _alert,
-    ActionName.SWAP_EDITION: lambda a, r, w, c: build_swap(w.library, r),
-    ActionName.REFUSE_EDITION: lambda a, r, w, c: build_refuse(w.library, r),
-    ActionName.MARK_RELEASE_BAD: lambda a, r, w, c: build_mark_bad(w.library, r),
-    ActionName.ACCEPT_DOWNLOAD: lambda a, r, w, c: build_accept(w.library, r),
-    ActionName.UPDATE_METADATA: lambda a, r, w, c: build_update(w.library, r),
 }
 
 
@@ -197,7 +192,10 @@ def build_action(
     template: CompiledAction, row: Row, world: World, candidate: Candidate | None
 ) -> Action | NotApplicable:
     try:
-        return BUILDERS[template.name](_args(template, row), row, world, candidate)
+        builder = BUILDERS.get(template.name)
+        if builder is None:  # an action that builds itself from its subject (engine.actions)
+            return action_class(template.name.value).build(_args(template, row), row, world)
+        return builder(_args(template, row), row, world, candidate)
     except (ValueError, ValidationError) as err:
         first = str(err).splitlines()[0]
         return NotApplicable("action_not_applicable", f"{template.name.value}: {first}")
