@@ -7,7 +7,8 @@ number and narrator among the candidates), §3 ``weekly`` (added within 13 days)
 ``drift`` (every item). The next cycle then reads the provider (Goodreads, the
 Audible-style source as fallback) and the narrator source for those items. A source that
 fails is a warning and a retry next time — no reading, so nothing is blanked. It never
-writes to a service; it only remembers in the store which items it has seen (§2).
+writes: which items a live cycle has seen (§2) is saved by the job that ran it
+(``seen``), so a dry run remembers nothing.
 Imports the metadata and audio adapters, ``facts``, ``store`` and ``errors``."""
 
 from __future__ import annotations
@@ -50,12 +51,12 @@ def normalise(text: str) -> str:
     return " ".join("".join(c if c.isalnum() else " " for c in text.casefold()).split())
 
 
-def items_for_job(job: str, items: Sequence[LibraryItem], state: StateStore, now: datetime) -> list[LibraryItem]:
-    """§2 ``new``: items not seen before (the first run only records them); §3 ``weekly``:
-    added within 13 days; §12 ``drift``: all."""
+def items_for_job(
+    job: str, items: Sequence[LibraryItem], seen: Sequence[str] | None, now: datetime
+) -> list[LibraryItem]:
+    """§2 ``new``: items not in ``seen`` (with nothing seen yet — the first run — none);
+    §3 ``weekly``: added within 13 days; §12 ``drift``: all."""
     if job == "new":
-        seen = state.get(SEEN_KEY)
-        state.put(SEEN_KEY, sorted(i.id for i in items), now=now)
         return [] if seen is None else [i for i in items if i.id not in set(seen)]
     if job == "weekly":
         return [i for i in items if i.added_at is not None and now - i.added_at < timedelta(days=13)]
@@ -184,6 +185,7 @@ class MetadataSensor:
         self.items, self.state, self.lookups, self.scanner = items, state, lookups, scanner
         self._job: str | None = None
         self.warnings: list[str] = []
+        self.seen: list[str] | None = None  # every item id the last "new" reading saw
 
     def request(self, job: str) -> None:
         if job not in JOBS:
@@ -198,7 +200,10 @@ class MetadataSensor:
 
     def read(self, job: str, now: datetime) -> list[MetadataReading]:
         found = {item.id: (item, audio, asin) for item, audio, asin in self.items()}
-        chosen = verified_fields(items_for_job(job, [f[0] for f in found.values()], self.state, now), self.state)
+        stored = self.state.get(SEEN_KEY)
+        seen = [str(i) for i in stored] if isinstance(stored, list) else None
+        chosen = verified_fields(items_for_job(job, [f[0] for f in found.values()], seen, now), self.state)
+        self.seen = sorted(found) if job == "new" else None
         provider, narrators = self.lookups({k: v[2] for k, v in found.items() if v[2]})
         out: list[MetadataReading] = []
         self.warnings = []

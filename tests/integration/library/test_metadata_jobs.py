@@ -25,7 +25,7 @@ from mamcrawler.app.cli.run import run_metadata_job
 from mamcrawler.app.runtime.settings import Settings
 from mamcrawler.app.runtime.wiring import Services, build_services
 from mamcrawler.engine import DecisionRecord
-from mamcrawler.sensors.metadata import items_for_job
+from mamcrawler.sensors.metadata import SEEN_KEY, items_for_job
 from mamcrawler.store import Database, StateStore
 
 pytestmark = pytest.mark.integration
@@ -130,14 +130,15 @@ def test_new_and_weekly_item_selection(store: StateStore) -> None:
         library = AbsClient(url, "abs-token")
         items = [i.fact for i in library.items("lib_books").items]
         library.close()
-    assert items_for_job("new", items, store, NOW) == []  # the first run only records what exists
+    assert items_for_job("new", items, None, NOW) == []  # the first run only records what exists
     fresh = items[0].model_copy(update={"id": "li_new", "added_at": NOW - timedelta(days=2)})
     old = items[1].model_copy(update={"added_at": NOW - timedelta(days=20)})
-    assert [i.id for i in items_for_job("new", [*items, fresh], store, NOW)] == ["li_new"]
-    assert [i.id for i in items_for_job("weekly", [fresh, old], store, NOW)] == ["li_new"]
-    assert len(items_for_job("drift", [fresh, old], store, NOW)) == 2
+    seen = [i.id for i in items]
+    assert [i.id for i in items_for_job("new", [*items, fresh], seen, NOW)] == ["li_new"]
+    assert [i.id for i in items_for_job("weekly", [fresh, old], seen, NOW)] == ["li_new"]
+    assert len(items_for_job("drift", [fresh, old], seen, NOW)) == 2
     with pytest.raises(ValueError):
-        items_for_job("hourly", items, store, NOW)
+        items_for_job("hourly", items, seen, NOW)
 
 
 def test_goodreads_is_the_provider_and_a_changed_layout_overwrites_nothing(tmp_path: Path) -> None:
@@ -154,3 +155,14 @@ def test_goodreads_is_the_provider_and_a_changed_layout_overwrites_nothing(tmp_p
             assert all("authorization" not in r.headers for r in meta_state.log)  # the ABS token stays with ABS
         else:
             assert descriptions == [] and any("layout_changed" in w for w in warnings)
+
+
+def test_the_new_items_job_remembers_what_it_saw_only_in_a_live_cycle(tmp_path: Path) -> None:
+    with abs_fake(AbsState()) as (abs_url, _), metadata_fake(MetadataState()) as (meta_url, _):
+        services = services_for(tmp_path, abs_url, meta_url)
+        run_metadata_job(services, "new", dry_run=True)
+        assert services.state.get(SEEN_KEY) is None  # a dry run writes nothing
+        run_metadata_job(services, "new", dry_run=False)
+        seen = services.state.get(SEEN_KEY)
+        services.close()
+    assert seen and "li_wind" in seen

@@ -21,6 +21,7 @@ from mamcrawler.app.runtime.wiring import Services, build_services
 from mamcrawler.app.web.api import ApiServer
 from mamcrawler.errors import ConfigError, MamcrawlerError, PolicyError
 from mamcrawler.facts import Source
+from mamcrawler.sensors.metadata import SEEN_KEY
 
 log = logging.getLogger("mamcrawler.run")
 
@@ -29,6 +30,10 @@ def run_cycle(services: Services, *, dry_run: bool) -> None:
     policy = services.keeper.refresh()
     live = not dry_run and services.board.autonomous()
     result = services.cycle.run(policy, services.sensors, now=services.clock(), dry_run=not live)
+    metadata = services.metadata
+    if live and metadata is not None and metadata.seen is not None:  # §2: these items are no longer new
+        services.state.put(SEEN_KEY, metadata.seen, now=services.clock())
+        metadata.seen = None
     services.board.publish(policy, result.snapshot, result.batch)  # §13/§14/§16 are decisions of the cycle
 
 
