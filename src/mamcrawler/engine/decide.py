@@ -52,7 +52,7 @@ def _rows_of(world: World, kind: str) -> Sequence[Row]:
         return (world.account_row,)
     if kind == "candidate":
         return tuple(c.row for c in world.candidates)
-    if kind in ("download", "metadata"):
+    if kind in ("download", "metadata", "item"):
         return tuple(r for r in world.library.rows if r.kind == kind)
     return world.torrent_rows
 

@@ -14,6 +14,7 @@ class SubjectKind(StrEnum):
     TORRENT = "torrent"
     DOWNLOAD = "download"  # a finished download awaiting §13/§14/§16 (its audio scan)
     METADATA = "metadata"  # one field of one library item the §15 order would change
+    ITEM = "item"  # a library item that shares its book with another item (§14 duplicates)
 
 
 class ActionName(StrEnum):

@@ -129,6 +129,9 @@ FIELDS: dict[str, Field] = {
     "metadata.source": _f("str", _LIB, "§15 source of the new value: scan, provider, narrator_source, torrent."),
     "metadata.conflict": _f("bool", _LIB, "Sources disagreed on the field (the §15 order chose)."),
     "metadata.library_empty": _f("bool", _LIB, "The library has no value for the field yet."),
+    # item.* — a library item whose book the library holds more than once (§14)
+    "item.weaker_duplicate": _f("bool", _LIB, "Another item of the same book is the edition to keep (§5)."),
+    "item.keep": _f("str", _LIB, "Id of the item of the same book to keep."),
 }
 
 
@@ -143,6 +146,6 @@ def field_kind(path: str, declared_flags: frozenset[str]) -> Kind | None:
 def namespaces_for(subject: str) -> frozenset[str]:
     """Namespaces a rule about ``subject`` may read."""
     shared = {"account", "events", "state", "flags"}
-    if subject in ("candidate", "torrent", "download", "metadata"):
+    if subject in ("candidate", "torrent", "download", "metadata", "item"):
         shared.add(subject)
     return frozenset(shared)

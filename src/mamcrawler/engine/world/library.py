@@ -210,12 +210,34 @@ def _metadata_rows(
     return rows, changes
 
 
+def _duplicate_rows(policy: Policy, snapshot: FactSnapshot, shared: dict[str, Scalar | None]) -> list[Row]:
+    """§14: items of one book held twice; the one to keep is the best by the ladder (the
+    smaller id among equals), every other one is a weaker duplicate."""
+    groups: dict[str, list[LibraryItem]] = {}
+    for item in snapshot.library:
+        groups.setdefault(item.book_key, []).append(item)
+    rows: list[Row] = []
+    ladder = policy.ladder
+    for items in groups.values():
+        if len(items) < 2:
+            continue
+        keep = items[0]
+        for item in sorted(items[1:], key=lambda i: i.id):
+            if ladder.better(item, keep) or (not ladder.better(keep, item) and item.id < keep.id):
+                keep = item
+        for item in sorted(items, key=lambda i: i.id):
+            own: dict[str, Scalar | None] = {"item.weaker_duplicate": item.id != keep.id, "item.keep": keep.id}
+            rows.append(Row("item", item.id, own, shared))
+    return rows
+
+
 def library_work(
     policy: Policy, snapshot: FactSnapshot, shared: dict[str, Scalar | None], gapped: frozenset[Source]
 ) -> LibraryWork:
     download_rows, downloads = _download_rows(policy, snapshot, shared, gapped)
     metadata_rows, changes = _metadata_rows(snapshot, shared, gapped, downloads)
-    return LibraryWork((*download_rows, *metadata_rows), downloads, changes)
+    twins = _duplicate_rows(policy, snapshot, shared) if Source.LIBRARY not in gapped else []
+    return LibraryWork((*download_rows, *metadata_rows, *twins), downloads, changes)
 
 
 # --- builders (the action templates of library rules) -------------------------------------
