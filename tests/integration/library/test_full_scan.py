@@ -57,6 +57,7 @@ def scan(tmp_path: Path, opening: Path, meta_mode: str) -> tuple[list[DecisionRe
                 "AUDNEXUS_URL": meta_url,
                 "GOODREADS_URL": "",  # never the real site from a test
                 "MAMCRAWLER_DATABASE_URL": f"sqlite:///{tmp_path / 'store.sqlite'}",
+                "MAMCRAWLER_JOURNAL": str(tmp_path / "decisions.jsonl"),
                 "MAMCRAWLER_POLICIES": str(ROOT / "policies"),
             }
         )

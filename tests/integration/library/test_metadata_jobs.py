@@ -45,6 +45,7 @@ def services_for(tmp_path: Path, abs_url: str, meta_url: str, *, goodreads: bool
         "AUDNEXUS_URL": meta_url,
         "GOODREADS_URL": meta_url if goodreads else "",  # never the real site from a test
         "MAMCRAWLER_DATABASE_URL": f"sqlite:///{tmp_path / 'store.sqlite'}",
+        "MAMCRAWLER_JOURNAL": str(tmp_path / "decisions.jsonl"),  # never into the working directory
         "MAMCRAWLER_POLICIES": str(POLICIES),
     }
     services = build_services(Settings.model_validate(env), clock=lambda: NOW)
