@@ -123,7 +123,9 @@ class LibraryActuator:
         audio = [name for name, _ in files if Path(name).suffix.lower() in AUDIO_SUFFIXES]
         new = [NewFile(save_path / name, rel) for name, rel in zip(audio, relative_layout(audio), strict=True)]
         folder = Path(library.item(action.library_item_id).path)
-        done = self.swapper.swap(action.library_item_id, folder, new, swap_id=f"{action.library_item_id}-{entry_id}")
+        # Unique per attempt: a swap re-decided after a crash never reuses a holding folder.
+        swap_id = f"{action.library_item_id}-{entry_id}-{self.clock():%Y%m%dT%H%M%S%f}"
+        done = self.swapper.swap(action.library_item_id, folder, new, swap_id=swap_id)
         library.scan_item(action.library_item_id)
         self._done(action.torrent_hash, "replaced", action.library_item_id)
         return {"holding": str(done.holding), "held": len(done.held), "placed": len(done.placed)}
