@@ -109,6 +109,7 @@ def decide(policy: Policy, snapshot: FactSnapshot, *, now: datetime, evaluator: 
     matches, flags = evaluate_layers(policy, world, evaluator)
     memory = snapshot.memory
     ledger = Ledger.open(policy, world, memory.downloads_today, memory.points_spent_today, memory.purchases_today)
+    ledger.in_doubt = set(memory.purchases_in_doubt)  # sent, unsettled: never bought again meanwhile
     verdicts = plan(policy, world, matches, ledger)
     candidates = {c.row.id: c for c in world.candidates}
     final_shared = {**world.shared, **{f"flags.{k}": v for k, v in flags.items()}}

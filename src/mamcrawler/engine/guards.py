@@ -39,6 +39,7 @@ class Ledger:
     removals: int = 0
     books_added: set[str] = field(default_factory=set)
     releases_bought: set[str] = field(default_factory=set)
+    in_doubt: set[str] = field(default_factory=set)  # purchase kinds sent but not yet settled
 
     @classmethod
     def open(cls, policy: Policy, world: World, downloads_today: int, spent: int, purchases: int) -> Ledger:
@@ -78,6 +79,13 @@ def _num(row: Row, key: str) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
+def doubt_key(action: BuyVip | BuyUploadCredit | BuyPersonalFreeleech) -> str:
+    """What an unsettled purchase blocks: any VIP, any upload credit, or this release's freeleech."""
+    if isinstance(action, BuyPersonalFreeleech):
+        return f"pfl:{action.release_id}"
+    return "vip" if isinstance(action, BuyVip) else "upload"
+
+
 def vip_at_risk(policy: Policy, row: Row, points_after: int | None) -> bool:
     """§1: days below the floor, or points that would not cover the next renewal."""
     days = _num(row, "account.vip_days_left")
@@ -97,6 +105,8 @@ def check_guards(
     ratio_p = policy.ratio
     for action in actions:
         if isinstance(action, BuyVip | BuyUploadCredit | BuyPersonalFreeleech):
+            if doubt_key(action) in ledger.in_doubt:
+                return "guard_purchase_in_doubt"
             if ledger.points is None:
                 return "guard_points_unknown"
             if spend > ledger.points:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field
 
 from mamcrawler.engine.action_base import ON_LIBRARY, ActionModel
+from mamcrawler.facts import Release
 
 if TYPE_CHECKING:
     from mamcrawler.engine.actions import Action
@@ -108,6 +109,10 @@ class AcceptDownload(ActionModel):
     torrent_hash: str
     release_id: str | None = None
     book_key: str | None = None
+    # what the import of a book the library lacks needs (``actuators.library_import``)
+    torrent_name: str = ""
+    release: Release | None = None
+    heard: tuple[str, ...] = ()
 
     def intrinsic_tags(self) -> frozenset[str]:
         return frozenset({"library"})

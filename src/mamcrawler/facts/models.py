@@ -157,11 +157,17 @@ class TorrentState(StrEnum):
 
 
 class PausedBy(StrEnum):
-    """Who paused a torrent; only mamcrawler's own pauses are ever resumed by a freeze lift."""
+    """Who paused a torrent; only mamcrawler's own pauses are ever resumed by a freeze lift.
+
+    ``USER`` is a person's explicit hold (the hold tag, ``mamcrawler-hold`` by default) and
+    is never undone; ``SHARE_LIMIT`` is qBittorrent's own stop at a ratio/seeding-time
+    limit — not a person's — and a completed torrent so paused is resumed to seed (§10);
+    ``NOBODY`` also covers a paused torrent with no known cause and no hold tag."""
 
     NOBODY = "nobody"
     USER = "user"
     MAMCRAWLER = "mamcrawler"
+    SHARE_LIMIT = "share_limit"
 
 
 class Torrent(FactModel):
@@ -232,10 +238,12 @@ class AudioScan(FactModel):
 class MetadataReading(FactModel):
     """What one §15 source says about one library item (empty fields: the source is silent).
     ``source``: scan (speech-to-text of the opening), provider (Goodreads / Audible-style),
-    narrator_source, torrent. ``heard`` is the narrator the scan recognised, if any."""
+    narrator_source, torrent, or verified (the recorded values of the item's verified fields,
+    put back when the library shows something else). ``heard`` is the narrator the scan
+    recognised, if any."""
 
     item_id: str
-    source: str = Field(pattern=r"^(scan|provider|narrator_source|torrent)$")
+    source: str = Field(pattern=r"^(scan|provider|narrator_source|torrent|verified)$")
     title: str | None = None
     authors: tuple[str, ...] = ()
     narrators: tuple[str, ...] = ()
@@ -283,3 +291,8 @@ class Memory(FactModel):
     upload_slots: int | None = Field(None, ge=-1)
     bought_release_ids: tuple[str, ...] = Field((), description="Personal freeleech already bought.")
     pending_release_ids: tuple[str, ...] = Field((), description="On the VIP pending list.")
+    purchases_in_doubt: tuple[str, ...] = Field(
+        (),
+        description="Bonus-store purchases sent but not settled (vip, upload, pfl:<release>); "
+        "none of the same kind is bought again until the bonus history settles them.",
+    )

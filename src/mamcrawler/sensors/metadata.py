@@ -5,7 +5,8 @@ A job asks for a reading (``request``): §2 ``new`` (items not seen before; with
 detection on, a §14 full scan of the opening — speech-to-text confirming title, series,
 number and narrator among the candidates), §3 ``weekly`` (added within 13 days), §12
 ``drift`` (every item). The next cycle then reads the provider (Goodreads, the
-Audible-style source as fallback) and the narrator source for those items. A source that
+Audible-style source as fallback) and the narrator source for those items, and the
+recorded values of their verified fields (``store.verified``). A source that
 fails is a warning and a retry next time — no reading, so nothing is blanked. It never
 writes: which items a live cycle has seen (§2) is saved by the job that ran it
 (``seen``), so a dry run remembers nothing.
@@ -14,7 +15,7 @@ Imports the metadata and audio adapters, ``facts``, ``store`` and ``errors``."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,6 +26,7 @@ from mamcrawler.errors import ServiceError
 from mamcrawler.facts import LibraryItem, MetadataReading, Source
 from mamcrawler.sensors.sources import Reading
 from mamcrawler.store import StateStore
+from mamcrawler.store.verified import verified_fields, verified_values
 
 log = logging.getLogger("mamcrawler.sensors.metadata")
 SEEN_KEY = "library_items_seen"
@@ -63,17 +65,6 @@ def items_for_job(
     if job == "drift":
         return list(items)
     raise ValueError(f"unknown metadata job {job!r}")
-
-
-def verified_fields(items: Iterable[LibraryItem], state: StateStore) -> list[LibraryItem]:
-    """Items with the fields verified by a human or a confident scan (kept in the store as
-    ``verified:<item id>``) — Audiobookshelf has no notion of verified."""
-    out = []
-    for item in items:
-        stored = state.get(f"verified:{item.id}")
-        extra = tuple(str(f) for f in stored) if isinstance(stored, list) else ()
-        out.append(item.model_copy(update={"verified_fields": tuple(sorted({*item.verified_fields, *extra}))}))
-    return out
 
 
 def audnexus_lookups(client: AudnexusClient, asins: Mapping[str, str]) -> tuple[ProviderLookup, NarratorLookup]:
@@ -214,6 +205,9 @@ class MetadataSensor:
                 out.append(reading(item.id, "provider", got))
             if sourced:
                 out.append(reading(item.id, "narrator_source", {"narrators": sourced}))
+            recorded = verified_values(self.state, item.id)
+            if recorded:  # put back if the library no longer shows them (a Quick Match, a hand edit)
+                out.append(reading(item.id, "verified", recorded))
             if job == "new" and self.scanner is not None:
                 try:
                     scanned = self.scanner.read(item, found[item.id][1], got, sourced)

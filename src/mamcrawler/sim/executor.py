@@ -1,8 +1,9 @@
 """The simulated executor: applies planned actions to the simulated world (the twin of
 ``actuators.live``), dispatching with ``match`` + ``assert_never`` over the closed action
 union, and updates the engine's memory with the same ``memory_after`` the live executor
-uses. The world may refuse an action (not enough points, no such torrent); that is
-recorded as the action's effect. Imports ``engine`` and the ``sim`` modules."""
+uses, at the same moments (before the call, then its outcome). The world may refuse an
+action (not enough points, no such torrent); that is recorded as the action's effect.
+Imports ``engine`` and the ``sim`` modules."""
 
 from __future__ import annotations
 
@@ -54,6 +55,7 @@ class SimExecutor:
         effects = []
         w = self.world
         for action in batch.actions:
+            w.remembered = memory_after(w.remembered, action, "before_send")  # as live, before the call
             done = self._apply(action, now, bought_now)
             w.remembered = memory_after(w.remembered, action, "applied" if done else "refused")
             if done:

@@ -1,7 +1,9 @@
 """``memory_after``: the one statement of what each action does to the engine's memory —
-every action class is handled (a new one without a case fails here and in mypy), only
-applied actions change memory, and the simulated world remembers exactly what folding
-``memory_after`` over its applied actions gives."""
+every action class is handled (a new one without a case fails here and in mypy); before
+the call leaves a purchase is in doubt and a pause is remembered as mamcrawler's own; an
+applied action has its effect and lifts the doubt; an unconfirmed one changes nothing; one
+provably not made lifts the doubt and the pause; and the simulated world remembers exactly
+what folding ``memory_after`` over its applied actions gives."""
 
 from __future__ import annotations
 
@@ -58,13 +60,38 @@ def sample(name: str) -> Action:
     return ACTION_CLASSES[name].model_validate(SAMPLE_ARGS.get(name, {}))  # type: ignore[return-value]
 
 
+PURCHASES = ("BuyVip", "BuyUploadCredit", "BuyPersonalFreeleech")
+
+
 @pytest.mark.parametrize("name", sorted(ACTION_CLASSES))
-def test_every_action_has_a_memory_effect_and_only_when_applied(name: str) -> None:
+def test_every_action_has_a_memory_effect_at_each_moment(name: str) -> None:
     before = Memory(frozen_torrent_hashes=(H,), pending_release_ids=("r1",))
     action = sample(name)
     memory_after(before, action, "applied")  # a missing case raises (assert_never)
-    for outcome in ("failed", "refused", "left_open"):
-        assert memory_after(before, action, outcome) is before  # type: ignore[arg-type]
+    assert memory_after(before, action, "sent_unconfirmed") is before  # nothing known yet
+    sent = memory_after(before, action, "before_send")
+    if name in PURCHASES or name == "PauseTorrent":
+        assert sent != before or name == "PauseTorrent"  # the pause is already remembered here
+    else:
+        assert sent is before  # only purchases and pauses are remembered before the call leaves
+    for outcome in ("failed", "refused", "rolled_back"):
+        after = memory_after(sent, action, outcome)  # type: ignore[arg-type]
+        if name == "PauseTorrent":
+            assert after.frozen_torrent_hashes == ()  # refused or never made: not ours
+        else:
+            assert after == before  # provably not made: the doubt is lifted, nothing counted
+
+
+def test_a_purchase_is_in_doubt_from_before_the_send_until_its_outcome() -> None:
+    pfl = BuyPersonalFreeleech(release_id="r9", method="points", cost_points=500)
+    sent = memory_after(Memory(), pfl, "before_send")
+    assert sent.purchases_in_doubt == ("pfl:r9",)
+    assert memory_after(sent, pfl, "sent_unconfirmed").purchases_in_doubt == ("pfl:r9",)
+    made = memory_after(sent, pfl, "applied")
+    assert (made.purchases_in_doubt, made.points_spent_today, made.bought_release_ids) == ((), 500, ("r9",))
+    vip = BuyVip(weeks=1, cost_points=1250)
+    bought = memory_after(memory_after(made, vip, "before_send"), vip, "applied")
+    assert bought.purchases_in_doubt == () and bought.points_spent_today == 500  # VIP is not a daily spend
 
 
 def test_effects() -> None:

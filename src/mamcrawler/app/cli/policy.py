@@ -18,6 +18,7 @@ from mamcrawler.engine.policy.cases import DEFAULT_MIN_COVERAGE, PolicyTestRepor
 from mamcrawler.engine.policy.schema import policy_schema_text
 from mamcrawler.engine.rules.evaluators import evaluator_named
 from mamcrawler.errors import Issue
+from mamcrawler.paths import refuse_env_file
 
 _directory = click.argument(
     "directory", required=False, default="policies", type=click.Path(file_okay=False, path_type=Path)
@@ -117,6 +118,8 @@ def _print_report(report: PolicyTestReport, failures: list[str]) -> None:
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file instead of stdout.")
 def schema(output: Path | None) -> None:
     """Print the JSON Schema of a policy file (policies.schema.json is this output)."""
+    if output is not None:
+        refuse_env_file(output, "--output")  # §27: the .env file is never written
     text = policy_schema_text()
     if output is None:
         click.echo(text, nl=False)

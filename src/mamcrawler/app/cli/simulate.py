@@ -28,6 +28,7 @@ from mamcrawler.engine import DecisionRecord, load_policy, read_journal
 from mamcrawler.engine.actions import Action
 from mamcrawler.engine.rules.evaluators import evaluator_named
 from mamcrawler.errors import LocatedErrors
+from mamcrawler.paths import refuse_env_file, write_private
 from mamcrawler.sim.run import SimulationResult
 from mamcrawler.sim.run import simulate as run_simulation
 from mamcrawler.sim.scenario import format_duration
@@ -58,6 +59,8 @@ def simulate(
     scenario: Path, policies_dir: Path, json_file: Path | None, explain_mode: str | None, evaluator_name: str
 ) -> None:
     """Run the dry-run simulator on SCENARIO: decisions, then a summary."""
+    if json_file is not None:
+        refuse_env_file(json_file, "--json")  # §27: checked before anything runs
     try:
         loaded = load_scenario(scenario)
     except LocatedErrors as err:
@@ -84,8 +87,7 @@ def simulate(
         print_explanations(console, result, rows, full=explain_mode == "full")
     print_summary(console, result)
     if json_file is not None:
-        json_file.parent.mkdir(parents=True, exist_ok=True)
-        json_file.write_text(result.to_jsonl(), encoding="utf-8")
+        write_private(json_file, result.to_jsonl())
         console.print(f"wrote {sum(1 for _ in result.records())} decision records to {json_file}")
 
 

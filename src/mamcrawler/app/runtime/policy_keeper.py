@@ -14,6 +14,7 @@ from pathlib import Path
 
 from mamcrawler.engine import Policy, load_policy_with_issues
 from mamcrawler.engine.policy.loader import policy_files
+from mamcrawler.engine.policy.yaml_source import MAX_FILE_BYTES
 from mamcrawler.errors import Issue, PolicyError
 
 log = logging.getLogger("mamcrawler.policy")
@@ -37,12 +38,35 @@ def as_issue(problem: str, directory: Path) -> Issue:
     return Issue(m["file"], int(m["line"]), int(m["col"]), m["code"], m["message"])
 
 
+def _watched(directory: Path) -> list[Path]:
+    return policy_files(directory) + sorted((directory / "tests").glob("*.y*ml")) if directory.is_dir() else []
+
+
+def directory_signature(directory: Path) -> tuple[tuple[str, int, int, int], ...]:
+    """Name, size, mtime and inode of every watched file: read from the directory, no file
+    opened — what the keeper compares every cycle before reading anything."""
+    out = []
+    for path in _watched(directory):
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        out.append((str(path.relative_to(directory)), st.st_size, st.st_mtime_ns, st.st_ino))
+    return tuple(out)
+
+
 def directory_fingerprint(directory: Path) -> str:
-    """Hash of every policy file and policy test file, to notice edits cheaply."""
+    """Hash of every policy file and policy test file, to notice real edits. A file over
+    the loader's size cap is not read (it will be refused): its size and mtime stand in."""
     digest = hashlib.sha256()
-    paths = policy_files(directory) + sorted((directory / "tests").glob("*.y*ml")) if directory.is_dir() else []
-    for path in paths:
-        digest.update(str(path.relative_to(directory)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in _watched(directory):
+        name = str(path.relative_to(directory)).encode()
+        try:
+            st = path.stat()
+            body = f"{st.st_size}:{st.st_mtime_ns}".encode() if st.st_size > MAX_FILE_BYTES else path.read_bytes()
+        except OSError as err:
+            body = str(err).encode()
+        digest.update(name + b"\0" + body + b"\0")
     return digest.hexdigest()
 
 
@@ -52,6 +76,7 @@ class PolicyKeeper:
     run_tests: PolicyTests = no_tests
     current: Policy | None = None
     fingerprint: str = ""
+    signature: tuple[tuple[str, int, int, int], ...] = ()
     history: list[str] = field(default_factory=list)
 
     def load_initial(self) -> Policy:
@@ -62,6 +87,7 @@ class PolicyKeeper:
         problems = self.run_tests(self.directory, policy)
         if problems:
             raise PolicyError([as_issue(p, self.directory) for p in problems])
+        self.signature = directory_signature(self.directory)
         self.current, self.fingerprint = policy, directory_fingerprint(self.directory)
         self.history.append(f"loaded {policy.version}")
         return policy
@@ -69,6 +95,10 @@ class PolicyKeeper:
     def refresh(self) -> Policy:
         """Pick up edits that pass check and tests; keep the previous policy otherwise."""
         assert self.current is not None, "load_initial first"
+        signature = directory_signature(self.directory)
+        if signature == self.signature:
+            return self.current  # nothing touched: no file is opened
+        self.signature = signature
         fingerprint = directory_fingerprint(self.directory)
         if fingerprint == self.fingerprint:
             return self.current

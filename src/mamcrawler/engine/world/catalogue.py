@@ -104,7 +104,9 @@ FIELDS: dict[str, Field] = {
     "torrent.downloading": _f("bool", _QB, "Still fetching data (active, stalled or queued)."),
     "torrent.seed_hours": _f("number", _QB, "Hours seeded."),
     "torrent.stalled_minutes": _f("number", _QB, "Minutes stalled (0 when not)."),
-    "torrent.paused_by": _f("str", _QB, "nobody, user or mamcrawler."),
+    "torrent.paused_by": _f(
+        "str", _QB, "nobody, user (hold tag), mamcrawler, or share_limit (qBittorrent's ratio/seed-time stop)."
+    ),
     "torrent.added_by_us": _f("bool", _QB, "mamcrawler added it."),
     "torrent.free": _f("bool", _QB, "Downloaded as freeleech."),
     "torrent.frozen_by_us": _f("bool", _QB, "Paused by the ratio freeze."),
@@ -126,7 +128,9 @@ FIELDS: dict[str, Field] = {
     # metadata.* — one field of one library item the §15 order would change
     "metadata.item_id": _f("str", _LIB, "Library item id."),
     "metadata.field": _f("str", _LIB, "title, authors, narrators, series, series_number, description…"),
-    "metadata.source": _f("str", _LIB, "§15 source of the new value: scan, provider, narrator_source, torrent."),
+    "metadata.source": _f(
+        "str", _LIB, "§15 source of the new value: scan, provider, narrator_source, torrent, verified."
+    ),
     "metadata.conflict": _f("bool", _LIB, "Sources disagreed on the field (the §15 order chose)."),
     "metadata.library_empty": _f("bool", _LIB, "The library has no value for the field yet."),
     # item.* — a library item whose book the library holds more than once (§14)

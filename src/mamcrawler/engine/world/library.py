@@ -157,6 +157,20 @@ def _values(reading: MetadataReading) -> dict[str, Any]:
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in body.items()}
 
 
+def _same(value: Any) -> Any:
+    return [str(v).casefold() for v in value] if isinstance(value, list | tuple) else value
+
+
+def reassert(current: Mapping[str, Any], recorded: Mapping[str, Any]) -> dict[str, Any]:
+    """Recorded values of verified fields the library no longer shows (an Audiobookshelf
+    Quick Match or a hand edit changed them): they are put back."""
+    return {
+        name: value
+        for name, value in recorded.items()
+        if name in current and value not in (None, "", [], ()) and _same(current[name]) != _same(value)
+    }
+
+
 def _metadata_rows(
     snapshot: FactSnapshot,
     shared: dict[str, Scalar | None],
@@ -174,7 +188,11 @@ def _metadata_rows(
             continue
         candidates: dict[MetaSource, dict[str, Any]] = {}
         heard: list[str] = []
+        recorded: dict[str, Any] = {}
         for reading in readings:
+            if reading.source == "verified":
+                recorded.update({k: v for k, v in _values(reading).items() if v not in (None, [], "")})
+                continue
             candidates.setdefault(MetaSource(reading.source), {}).update(
                 {k: v for k, v in _values(reading).items() if v not in (None, [], "")}
             )
@@ -186,9 +204,15 @@ def _metadata_rows(
             library_validated=verified,
             narrator_heard=tuple(dict.fromkeys(heard)),
         )
-        for name, value in sorted(metadata_changes(current, canonical.values, verified=verified).items()):
+        found = metadata_changes(current, canonical.values, verified=verified)
+        chosen_from = {name: canonical.chosen_from[name].value for name in found}
+        values = dict(canonical.values)
+        for name, value in reassert(current, recorded).items():
+            found[name] = values[name] = value
+            chosen_from[name] = "verified"
+        for name, value in sorted(found.items()):
             row_id = f"{item_id}:{name}"
-            source = canonical.chosen_from[name].value
+            source = chosen_from[name]
             own: dict[str, Scalar | None] = {
                 "metadata.item_id": item_id,
                 "metadata.field": name,
@@ -198,7 +222,7 @@ def _metadata_rows(
             }
             rows.append(Row("metadata", row_id, own, shared))
             stored: MetadataValue = tuple(value) if isinstance(value, list) else value
-            series, number = canonical.values.get("series"), canonical.values.get("series_number")
+            series, number = values.get("series", current.get("series")), values.get("series_number")
             changes[row_id] = FieldChange(
                 item_id,
                 name,
@@ -282,7 +306,23 @@ def build_mark_bad(work: LibraryWork, row: Row) -> MarkReleaseBad:
 def build_accept(work: LibraryWork, row: Row) -> AcceptDownload:
     d = _download(work, row)
     book = (d.torrent.book_key if d.torrent else None) or (d.release.book_key if d.release else None)
-    return AcceptDownload(torrent_hash=row.id, release_id=d.release.id if d.release else None, book_key=book)
+    return AcceptDownload(
+        torrent_hash=row.id,
+        release_id=d.release.id if d.release else None,
+        book_key=book,
+        torrent_name=d.torrent.name if d.torrent else row.id,
+        release=_edition(d.release),
+        heard=(d.scan.narrator,) if d.scan.narrator else (),
+    )
+
+
+# What an import names the book by; the volatile listing fields (seeders, free...) are left
+# out, so the action — and its journal entry — is the same whenever it is decided again.
+_EDITION = {"id", "source", "tracker_id", "book_key", "title", "authors", "narrators", "series", "series_number"}
+
+
+def _edition(release: Release | None) -> Release | None:
+    return None if release is None else Release.model_validate(release.model_dump(include=_EDITION))
 
 
 def build_update(work: LibraryWork, row: Row) -> UpdateMetadata:
