@@ -3,7 +3,7 @@
     MamcrawlerError
     ├── ConfigError                 settings missing or invalid (prints the KEY= lines to add)
     ├── PolicyError                 policy files failed to load or validate
-    │                               (carries every PolicyIssue, each with file:line:col)
+    │                               (carries every located Issue, file:line:col)
     ├── ScenarioError               a simulator scenario failed to load or validate
     ├── ServiceError                an outside service misbehaved (service + code)
     │   ├── ServiceUnavailable      down, timeout, refused connection   → soft, FactGap
@@ -47,10 +47,6 @@ class Issue:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.col}: {self.code}: {self.message}"
-
-
-# Policy and scenario files report the same kind of located problem.
-PolicyIssue = Issue
 
 
 class LocatedErrors(MamcrawlerError):

@@ -18,10 +18,9 @@ from strategies import GIB, NOW, gappable_sources, policies, releases, snapshots
 
 from mamcrawler.engine import Policy, decide
 from mamcrawler.engine.actions import AddTorrent, BuyPersonalFreeleech, BuyUploadCredit, BuyVip, RemoveTorrent
-from mamcrawler.engine.books.ladder import LadderKey, ladder_key, rejection
+from mamcrawler.engine.books.ladder import ladder_key, rejection
 from mamcrawler.engine.books.selection import Selection, select_release
 from mamcrawler.engine.guards import removal_allowed
-from mamcrawler.engine.policy.params import LadderStep
 from mamcrawler.engine.world.derive import build_world
 from mamcrawler.facts import FactSnapshot, Release
 
@@ -87,10 +86,6 @@ def test_below_the_floor_no_personal_freeleech_unless_vip_at_risk(
     assert not [a for a in batch.actions if isinstance(a, BuyPersonalFreeleech)]
 
 
-def _quality(key: LadderKey) -> tuple[int, ...]:
-    return tuple(p for step, p in zip(key.steps, key.parts, strict=True) if step is not LadderStep.SEEDERS)
-
-
 @given(st.lists(releases("rx", "dune|frank herbert"), min_size=1, max_size=6), policies)
 def test_free_beats_paid_at_equal_ladder_key_in_tie_break_mode(drawn: list[Release], policy: Policy) -> None:
     rels = [r.model_copy(update={"id": f"r{i}"}) for i, r in enumerate(drawn)]
@@ -103,10 +98,10 @@ def test_free_beats_paid_at_equal_ladder_key_in_tie_break_mode(drawn: list[Relea
         if policy.free_first.mode == "floor":
             assert not passing_free
         for other in passing_free:
-            assert _quality(result.key) > _quality(ladder_key(other, policy.quality))
+            assert policy.ladder.better(result.key, other)
     elif policy.free_first.mode == "tie_break":  # a free release wins: no paid one is strictly better
         for other in (r for r in passing if not r.is_free):
-            assert not _quality(ladder_key(other, policy.quality)) > _quality(result.key)
+            assert not policy.ladder.better(other, result.key)
 
 
 @given(policies, snapshots())

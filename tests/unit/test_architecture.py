@@ -146,3 +146,82 @@ def test_sub_packages_declare_their_public_surface() -> None:
             t.id for node in init.body if isinstance(node, ast.Assign) for t in node.targets if isinstance(t, ast.Name)
         }
         assert "__all__" in names, package
+
+
+# --- only actuators change the world ------------------------------------------------------
+FILE_MOVERS = {
+    ("shutil", "move"),
+    ("shutil", "copy"),
+    ("shutil", "copy2"),
+    ("shutil", "copyfile"),
+    ("shutil", "copytree"),
+    ("shutil", "rmtree"),
+    ("os", "replace"),
+    ("os", "rename"),
+    ("os", "renames"),
+    ("os", "remove"),
+    ("os", "unlink"),
+    ("os", "rmdir"),
+    ("os", "link"),
+}
+PATH_MOVERS = {"rename", "unlink", "rmdir", "hardlink_to"}  # Path methods (``replace`` checked by arity)
+SERVICE_WRITES = {
+    # Audiobookshelf
+    "update_metadata",
+    "scan_item",
+    # qBittorrent
+    "add_torrent",
+    "pause",
+    "resume",
+    "remove",
+    "reannounce",
+    "set_seeding_allocation",
+    "torrents_add",
+    "torrents_delete",
+    # the tracker's bonus store
+    "buy_vip",
+    "buy_upload_credit",
+    "buy_personal_freeleech",
+}
+# May move files: the actuators, and the store (its own database files). Adapters may call
+# their own write methods (they define them); nothing else may.
+MAY_MOVE_FILES = {"actuators", "store"}
+MAY_WRITE_SERVICES = {"actuators", "adapters"}
+
+
+def world_changes(tree: ast.Module) -> Iterator[tuple[int, str, str]]:
+    """(line, kind, call) for every file move/delete and every service write call."""
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        name, owner = node.func.attr, node.func.value
+        if isinstance(owner, ast.Name) and (owner.id, name) in FILE_MOVERS:
+            yield node.lineno, "file", f"{owner.id}.{name}"
+        elif (name in PATH_MOVERS or (name == "replace" and len(node.args) == 1 and not node.keywords)) and not (
+            isinstance(owner, ast.Name) and owner.id in {"os", "shutil"}
+        ):
+            yield node.lineno, "file", f".{name}()"
+        if name in SERVICE_WRITES:
+            yield node.lineno, "service", f".{name}()"
+
+
+def test_only_actuators_move_files_or_call_service_write_methods() -> None:
+    problems = []
+    for layer, path, tree in modules():
+        for line, kind, call in world_changes(tree):
+            allowed = MAY_MOVE_FILES if kind == "file" else MAY_WRITE_SERVICES
+            if layer not in allowed:
+                problems.append(f"{path.relative_to(SRC)}:{line} {call}")
+    assert not problems, problems
+
+
+def test_the_world_change_check_catches_what_it_should() -> None:
+    caught = list(
+        world_changes(
+            ast.parse(
+                "shutil.move(a, b)\nos.replace(a, b)\np.unlink()\np.replace(q)\nclient.update_metadata(i, c)\n"
+                "qb.pause([h])\nstore.buy_vip(4)\ns.replace('a', 'b')\nos.path.join(a, b)\n"
+            )
+        )
+    )
+    assert [line for line, _, _ in caught] == [1, 2, 3, 4, 5, 6, 7]

@@ -18,12 +18,14 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, assert_never
 
+from mamcrawler.actuators.library import LibraryActuator
 from mamcrawler.actuators.ports import BonusStore, TorrentClient, TorrentFiles
 from mamcrawler.actuators.reconcile import Settled, reconcile
 from mamcrawler.actuators.remember import Remembering
 from mamcrawler.engine.actions import (
+    AcceptDownload,
     Action,
     AddTorrent,
     AddToVipPending,
@@ -32,15 +34,23 @@ from mamcrawler.engine.actions import (
     BuyPersonalFreeleech,
     BuyUploadCredit,
     BuyVip,
+    FreezeDownloads,
+    MarkReleaseBad,
     PauseTorrent,
     Reannounce,
+    RefuseEdition,
     RemoveTorrent,
+    ReplaceEdition,
     ResumeTorrent,
     SetSeedingAllocation,
+    SwapEdition,
+    UnfreezeDownloads,
+    UpdateMetadata,
 )
 from mamcrawler.engine.guards import doubt_key
 from mamcrawler.engine.records import DecisionBatch
 from mamcrawler.errors import MamcrawlerError, PurchaseUnconfirmed, ServiceError, ServiceUnavailable
+from mamcrawler.facts import Source
 from mamcrawler.store import ActionJournal, StateStore
 
 log = logging.getLogger("mamcrawler.actuators")
@@ -50,18 +60,7 @@ FREE_TAG = "mamcrawler-free"  # the download costs no ratio (free or bought free
 
 def journal_key(action: Action, now: datetime) -> str:
     """Idempotency key: money and additions once per release; others once per day/cycle."""
-    day = now.date().isoformat()
-    if isinstance(action, BuyPersonalFreeleech):
-        return f"pfl:{action.release_id}"
-    if isinstance(action, AddTorrent):
-        return f"add:{action.release_id}"
-    if isinstance(action, BuyVip):
-        return f"vip:{day}:{action.weeks}"
-    if isinstance(action, BuyUploadCredit):
-        return f"upload:{day}:{action.gib}"
-    if isinstance(action, AddToVipPending | AddToWishlist):
-        return f"{action.type}:{action.book_key}"
-    return f"{action.type}:{action.idempotency_key(now.isoformat())}"
+    return action.journal_key(now)
 
 
 @dataclass(frozen=True)
@@ -84,10 +83,12 @@ class LiveExecutor:
         torrents: TorrentClient | None = None,
         files: TorrentFiles | None = None,
         store: BonusStore | None = None,
+        library: LibraryActuator | None = None,
         clock: Callable[[], datetime],
     ) -> None:
         self.journal, self.state = journal, state
         self.torrents, self.files, self.store = torrents, files, store
+        self.library = library
         self.clock = clock
 
     def execute(self, batch: DecisionBatch, *, dry_run: bool) -> list[Execution]:
@@ -157,13 +158,17 @@ class LiveExecutor:
 
     def _missing_port(self, action: Action) -> str | None:
         """Which service an action needs but this process has no client for."""
-        if isinstance(action, BuyVip | BuyUploadCredit | BuyPersonalFreeleech) and self.store is None:
+        if Source.TRACKER_ACCOUNT in action.targets and self.store is None:
             return "tracker"
         if isinstance(action, AddTorrent) and self.files is None:
             return "torrent_files"
-        torrent_actions = AddTorrent | PauseTorrent | ResumeTorrent | Reannounce | SetSeedingAllocation | RemoveTorrent
-        if isinstance(action, torrent_actions) and self.torrents is None:
+        if Source.QBITTORRENT in action.targets and self.torrents is None:
             return "qbittorrent"
+        library_work = SwapEdition | RefuseEdition | MarkReleaseBad | AcceptDownload | UpdateMetadata
+        if isinstance(action, library_work) and self.library is None:
+            return "library"
+        if isinstance(action, SwapEdition | UpdateMetadata) and (self.library is None or self.library.library is None):
+            return "audiobookshelf"
         return None
 
     # --- the calls ---------------------------------------------------------------------
@@ -178,35 +183,45 @@ class LiveExecutor:
         return self.store
 
     def _perform(self, action: Action, entry_id: int) -> dict[str, Any]:
-        if isinstance(action, AddTorrent):
-            if self.files is None:
-                raise ServiceUnavailable("torrent_files", "not_configured", "no .torrent source configured")
-            data = self.files.fetch(action)
-            client = self._client()
-            info_hash = client.info_hash(data)
-            self.journal.annotate(entry_id, {"hash": info_hash}, now=self.clock())  # for reconciliation
-            tags = (MAMCRAWLER_TAG, FREE_TAG) if action.free else (MAMCRAWLER_TAG,)
-            client.add_torrent(data, category=action.category, tags=tags)
-            return {"hash": info_hash}
-        if isinstance(action, PauseTorrent):
-            self._client().pause([action.hash])
-        elif isinstance(action, ResumeTorrent):
-            self._client().resume([action.hash], force=action.force)
-        elif isinstance(action, Reannounce):
-            self._client().reannounce([action.hash])
-        elif isinstance(action, SetSeedingAllocation):
-            self._client().set_seeding_allocation(upload_slots=action.upload_slots, active_seeds=action.active_seeds)
-        elif isinstance(action, RemoveTorrent):
-            self._client().remove([action.hash], delete_files=action.delete_data)
-        elif isinstance(action, BuyVip):
-            return self._store().buy_vip(action.weeks)
-        elif isinstance(action, BuyUploadCredit):
-            return self._store().buy_upload_credit(action.gib)
-        elif isinstance(action, BuyPersonalFreeleech):
-            if action.tracker_id is None:
-                raise ServiceError("tracker", "no_tracker_id", f"release {action.release_id} has no tracker id")
-            return self._store().buy_personal_freeleech(action.tracker_id, use_wedge=action.method == "wedge")
-        elif isinstance(action, Alert):
-            level = logging.CRITICAL if action.level == "critical" else logging.WARNING
-            log.log(level, "alert %s: %s", action.code, action.message)
+        match action:
+            case AddTorrent():
+                if self.files is None:
+                    raise ServiceUnavailable("torrent_files", "not_configured", "no .torrent source configured")
+                data = self.files.fetch(action)
+                client = self._client()
+                info_hash = client.info_hash(data)
+                self.journal.annotate(entry_id, {"hash": info_hash}, now=self.clock())  # for reconciliation
+                tags = (MAMCRAWLER_TAG, FREE_TAG) if action.free else (MAMCRAWLER_TAG,)
+                client.add_torrent(data, category=action.category, tags=tags)
+                return {"hash": info_hash}
+            case PauseTorrent():
+                self._client().pause([action.hash])
+            case ResumeTorrent():
+                self._client().resume([action.hash], force=action.force)
+            case Reannounce():
+                self._client().reannounce([action.hash])
+            case SetSeedingAllocation():
+                self._client().set_seeding_allocation(
+                    upload_slots=action.upload_slots, active_seeds=action.active_seeds
+                )
+            case RemoveTorrent():
+                self._client().remove([action.hash], delete_files=action.delete_data)
+            case BuyVip():
+                return self._store().buy_vip(action.weeks)
+            case BuyUploadCredit():
+                return self._store().buy_upload_credit(action.gib)
+            case BuyPersonalFreeleech():
+                if action.tracker_id is None:
+                    raise ServiceError("tracker", "no_tracker_id", f"release {action.release_id} has no tracker id")
+                return self._store().buy_personal_freeleech(action.tracker_id, use_wedge=action.method == "wedge")
+            case Alert():
+                level = logging.CRITICAL if action.level == "critical" else logging.WARNING
+                log.log(level, "alert %s: %s", action.code, action.message)
+            case FreezeDownloads() | UnfreezeDownloads() | AddToVipPending() | AddToWishlist() | ReplaceEdition():
+                pass  # memory and lists only (``actuators.remember``)
+            case SwapEdition() | RefuseEdition() | MarkReleaseBad() | AcceptDownload() | UpdateMetadata():
+                assert self.library is not None  # _missing_port checked
+                return self.library.perform(action, entry_id)
+            case _:
+                assert_never(action)
         return {}

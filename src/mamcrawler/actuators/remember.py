@@ -4,109 +4,33 @@ Two moments: *before the call leaves* (committed with the journal intent) mamcra
 remembers what it may be about to do — a pause it makes (so a crash never turns its own
 pause into a stranger's) and a purchase in doubt (so nothing of the same kind is bought
 until the purchase is settled); *with the outcome* it remembers what happened — today's
-counters, frozen hashes, bought releases, list changes. Nothing is carried in a variable
-across a batch: each change re-reads the stored memory inside the transaction. Imports
+counters, frozen hashes, bought releases, list changes. What each moment does to the
+memory is :func:`engine.memory.memory_after` (the simulator uses the same); this module
+adds the store's lists and the transaction. Nothing is carried in a variable across a
+batch: each change re-reads the stored memory inside the transaction. Imports
 ``engine``, ``facts`` and ``store``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast, get_args
 
 from sqlalchemy.orm import Session
 
-from mamcrawler.engine.actions import (
-    Action,
-    AddTorrent,
-    AddToVipPending,
-    AddToWishlist,
-    BuyPersonalFreeleech,
-    BuyUploadCredit,
-    BuyVip,
-    FreezeDownloads,
-    PauseTorrent,
-    ReplaceEdition,
-    ResumeTorrent,
-    SetSeedingAllocation,
-    UnfreezeDownloads,
-)
-from mamcrawler.engine.guards import doubt_key
+from mamcrawler.engine.actions import Action, AddTorrent, AddToVipPending, AddToWishlist, ReplaceEdition
+from mamcrawler.engine.memory import Outcome, memory_after
 from mamcrawler.facts import Memory, Want, WantSource
 from mamcrawler.store import VIP_PENDING, WISHLIST, StateStore
 from mamcrawler.store.journal import Effect
 
 Change = Callable[[Memory], Memory]
-PURCHASES = (BuyVip, BuyUploadCredit, BuyPersonalFreeleech)
 
 
-def _with(items: tuple[str, ...], item: str) -> tuple[str, ...]:
-    return tuple(sorted({*items, item}))
-
-
-def _without(items: tuple[str, ...], item: str) -> tuple[str, ...]:
-    return tuple(i for i in items if i != item)
-
-
-def before_send(action: Action) -> Change | None:
-    """What is remembered with the intent, before the call can have any effect."""
-    if isinstance(action, PauseTorrent):
-        return lambda m: m.model_copy(update={"frozen_torrent_hashes": _with(m.frozen_torrent_hashes, action.hash)})
-    if isinstance(action, PURCHASES):
-        key = doubt_key(action)
-        return lambda m: m.model_copy(update={"purchases_in_doubt": _with(m.purchases_in_doubt, key)})
-    return None
-
-
-def after_outcome(action: Action, status: str) -> Change | None:
-    """The memory change an outcome implies (``applied``, ``failed``, ``rolled_back``,
-    ``sent_unconfirmed``)."""
-    if status == "sent_unconfirmed":
-        return None  # still in doubt: the key stays, nothing is counted yet
-    if status == "applied":
-        return _applied(action)
-    if isinstance(action, PURCHASES):  # provably not made: the doubt is lifted
-        key = doubt_key(action)
-        return lambda m: m.model_copy(update={"purchases_in_doubt": _without(m.purchases_in_doubt, key)})
-    if isinstance(action, PauseTorrent):  # refused, or proven not made: not ours
-        return lambda m: m.model_copy(update={"frozen_torrent_hashes": _without(m.frozen_torrent_hashes, action.hash)})
-    return None
-
-
-def _applied(action: Action) -> Change | None:
-    if isinstance(action, FreezeDownloads | UnfreezeDownloads):
-        frozen = isinstance(action, FreezeDownloads)
-        return lambda m: m.model_copy(update={"downloads_frozen": frozen})
-    if isinstance(action, PauseTorrent):
-        return lambda m: m.model_copy(update={"frozen_torrent_hashes": _with(m.frozen_torrent_hashes, action.hash)})
-    if isinstance(action, ResumeTorrent):
-        return lambda m: m.model_copy(update={"frozen_torrent_hashes": _without(m.frozen_torrent_hashes, action.hash)})
-    if isinstance(action, SetSeedingAllocation):
-        return lambda m: m.model_copy(update={"upload_slots": action.upload_slots})
-    if isinstance(action, AddTorrent):
-        return lambda m: m.model_copy(update={"downloads_today": m.downloads_today + 1})
-    if isinstance(action, AddToVipPending):
-        return lambda m: m.model_copy(update={"pending_release_ids": _with(m.pending_release_ids, action.release_id)})
-    if isinstance(action, PURCHASES):
-        return _purchase_applied(action)
-    return None
-
-
-def _purchase_applied(action: BuyVip | BuyUploadCredit | BuyPersonalFreeleech) -> Change:
-    key = doubt_key(action)
-
-    def change(m: Memory) -> Memory:
-        update: dict[str, object] = {"purchases_in_doubt": _without(m.purchases_in_doubt, key)}
-        if not isinstance(action, BuyVip):  # VIP points are not "non-VIP points spent today"
-            update["points_spent_today"] = m.points_spent_today + action.points()
-            update["purchases_today"] = m.purchases_today + 1
-        else:  # the per-day VIP guard reads it
-            update["vip_purchases_today"] = m.vip_purchases_today + 1
-        if isinstance(action, BuyPersonalFreeleech):
-            update["bought_release_ids"] = _with(m.bought_release_ids, action.release_id)
-        return m.model_copy(update=update)
-
-    return change
+def _change(action: Action, outcome: Outcome) -> Change:
+    """The one statement of the change (:func:`engine.memory.memory_after`), read and
+    applied inside the transaction — nothing carried in a variable across a batch."""
+    return lambda memory: memory_after(memory, action, outcome)
 
 
 class Remembering:
@@ -115,24 +39,25 @@ class Remembering:
     def __init__(self, state: StateStore, *, today: str, now: Callable[[], datetime]) -> None:
         self.state, self.today, self.now = state, today, now
 
-    def _effect(self, change: Change | None, lists: Callable[[Session], None] | None = None) -> Effect | None:
-        if change is None and lists is None:
-            return None
+    def _effect(self, change: Change, lists: Callable[[Session], None] | None = None) -> Effect:
+        """Memory (written only when ``change`` changes it) and lists, in the caller's transaction."""
 
         def effect(s: Session) -> None:
-            if change is not None:
-                self.state.change_memory_in(s, change, today=self.today, now=self.now())
+            self.state.change_memory_in(s, change, today=self.today, now=self.now())
             if lists is not None:
                 lists(s)
 
         return effect
 
-    def before_send(self, action: Action) -> Effect | None:
-        return self._effect(before_send(action))
+    def before_send(self, action: Action) -> Effect:
+        return self._effect(_change(action, "before_send"))
 
-    def after_outcome(self, action: Action, status: str) -> Effect | None:
+    def after_outcome(self, action: Action, status: str) -> Effect:
+        """The effect of a journal status (``applied``, ``failed``, ``rolled_back``, ``sent_unconfirmed``)."""
+        if status not in get_args(Outcome):
+            raise ValueError(f"{status!r} is not an outcome of an action")
         lists = self._lists(action) if status == "applied" else None
-        return self._effect(after_outcome(action, status), lists)
+        return self._effect(_change(action, cast(Outcome, status)), lists)
 
     def _lists(self, action: Action) -> Callable[[Session], None] | None:
         state, now = self.state, self.now

@@ -1,37 +1,68 @@
 """Actions: the imperative, tagged union that decisions carry to actuators (DESIGN.md).
 
-Every action knows its *intrinsic tags* — the words blocks, caps and guards test
-(``purchase``, ``download``, ``paid_download``, ``ratio_costing`` …) — and an
-``idempotency_key`` so the journal never performs the same action twice. Imports pydantic
-and ``engine.vocabulary`` only."""
+Each action class (here, or in ``engine.library_actions`` for library work; the base is
+``engine.action_base``) carries its whole meaning, so adding one touches one class (plus
+the policy vocabulary's name): its *intrinsic tags* — the words blocks, caps and guards test
+(``purchase``, ``download``, ``paid_download``, ``ratio_costing`` …); ``targets``, the
+sources it acts on (a rule proposing it while one is gapped would act blind); ``slot``,
+shared by actions that contradict each other (pause/resume); ``sent_once`` for money,
+whose unanswered request is never retried blind; its journal key (``journal_key``: money
+and additions once per release, ever; others once per cycle); and a one-line ``label``.
+What an applied action does to the engine's memory is ``engine.memory.memory_after``;
+the executors dispatch on the closed union with ``match`` + ``assert_never``, so mypy
+names every executor that lacks a case for a new action. Imports pydantic, ``facts`` and
+the two action modules."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-from typing import Annotated, Literal
+from datetime import datetime
+from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from mamcrawler.engine.action_base import ON_LIBRARY, ON_TORRENTS, ON_TRACKER, ActionModel
+from mamcrawler.engine.library_actions import (
+    AcceptDownload,
+    MarkReleaseBad,
+    MetadataValue,
+    RefuseEdition,
+    SwapEdition,
+    UpdateMetadata,
+)
 
-class ActionModel(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    def intrinsic_tags(self) -> frozenset[str]:
-        return frozenset()
-
-    def points(self) -> int:
-        """Bonus points this action spends."""
-        return 0
-
-    def idempotency_key(self, day: str) -> str:
-        """Same action on the same day → same key (purchases are never repeated)."""
-        body = json.dumps(self.model_dump(mode="json"), sort_keys=True)
-        return hashlib.sha256(f"{day}|{body}".encode()).hexdigest()[:24]
+__all__ = [
+    "ACTION_CLASSES",
+    "AcceptDownload",
+    "Action",
+    "ActionModel",
+    "AddToVipPending",
+    "AddToWishlist",
+    "AddTorrent",
+    "Alert",
+    "BuyPersonalFreeleech",
+    "BuyUploadCredit",
+    "BuyVip",
+    "FreezeDownloads",
+    "MarkReleaseBad",
+    "MetadataValue",
+    "PauseTorrent",
+    "Reannounce",
+    "RefuseEdition",
+    "RemoveTorrent",
+    "ReplaceEdition",
+    "ResumeTorrent",
+    "SetSeedingAllocation",
+    "SwapEdition",
+    "UnfreezeDownloads",
+    "UpdateMetadata",
+    "action_class",
+]
 
 
 class BuyVip(ActionModel):
     type: Literal["BuyVip"] = "BuyVip"
+    targets = ON_TRACKER
+    sent_once = True
     weeks: int = Field(gt=0)
     cost_points: int = Field(gt=0)
 
@@ -41,9 +72,17 @@ class BuyVip(ActionModel):
     def points(self) -> int:
         return self.cost_points
 
+    def journal_key(self, now: datetime) -> str:
+        return f"vip:{now.date().isoformat()}:{self.weeks}"
+
+    def label(self) -> str:
+        return f"BuyVip {self.weeks} wk ({self.cost_points:,} pts)"
+
 
 class BuyUploadCredit(ActionModel):
     type: Literal["BuyUploadCredit"] = "BuyUploadCredit"
+    targets = ON_TRACKER
+    sent_once = True
     gib: int = Field(gt=0)
     cost_points: int = Field(gt=0)
 
@@ -53,9 +92,18 @@ class BuyUploadCredit(ActionModel):
     def points(self) -> int:
         return self.cost_points
 
+    def journal_key(self, now: datetime) -> str:
+        return f"upload:{now.date().isoformat()}:{self.gib}"
+
+    def label(self) -> str:
+        return f"BuyUploadCredit {self.gib} GiB ({self.cost_points:,} pts)"
+
 
 class BuyPersonalFreeleech(ActionModel):
     type: Literal["BuyPersonalFreeleech"] = "BuyPersonalFreeleech"
+    subject = "candidate"
+    targets = ON_TRACKER
+    sent_once = True
     release_id: str
     tracker_id: int | None = None
     method: Literal["wedge", "points"]
@@ -67,9 +115,18 @@ class BuyPersonalFreeleech(ActionModel):
     def points(self) -> int:
         return self.cost_points if self.method == "points" else 0
 
+    def journal_key(self, now: datetime) -> str:
+        return f"pfl:{self.release_id}"
+
+    def label(self) -> str:
+        cost = f", {self.cost_points:,} pts" if self.method == "points" else ""
+        return f"BuyPersonalFreeleech {self.release_id} ({self.method}{cost})"
+
 
 class AddTorrent(ActionModel):
     type: Literal["AddTorrent"] = "AddTorrent"
+    subject = "candidate"
+    targets = ON_TORRENTS
     release_id: str
     book_key: str
     source: str
@@ -88,27 +145,50 @@ class AddTorrent(ActionModel):
         tags.update({"free_download"} if self.free else {"paid_download", "ratio_costing"})
         return frozenset(tags)
 
+    def journal_key(self, now: datetime) -> str:
+        return f"add:{self.release_id}"
+
+    def label(self) -> str:
+        kind = "bought freeleech" if self.bought_freeleech else "free" if self.free else "ratio-costing"
+        return f"AddTorrent {self.release_id} ({kind})"
+
 
 class AddToVipPending(ActionModel):
     type: Literal["AddToVipPending"] = "AddToVipPending"
+    subject = "candidate"
     release_id: str
     book_key: str
 
     def intrinsic_tags(self) -> frozenset[str]:
         return frozenset({"pending"})
 
+    def journal_key(self, now: datetime) -> str:
+        return f"{self.type}:{self.book_key}"
+
+    def label(self) -> str:
+        return f"AddToVipPending {self.release_id}"
+
 
 class AddToWishlist(ActionModel):
     type: Literal["AddToWishlist"] = "AddToWishlist"
+    subject = "candidate"
     book_key: str
     want_source: str
 
     def intrinsic_tags(self) -> frozenset[str]:
         return frozenset({"wishlist"})
 
+    def journal_key(self, now: datetime) -> str:
+        return f"{self.type}:{self.book_key}"
+
+    def label(self) -> str:
+        return f"AddToWishlist {self.book_key}"
+
 
 class ReplaceEdition(ActionModel):
     type: Literal["ReplaceEdition"] = "ReplaceEdition"
+    subject = "candidate"
+    targets = ON_LIBRARY
     library_item_id: str
     release_id: str
     book_key: str
@@ -116,18 +196,30 @@ class ReplaceEdition(ActionModel):
     def intrinsic_tags(self) -> frozenset[str]:
         return frozenset({"replacement"})
 
+    def label(self) -> str:
+        return f"ReplaceEdition {self.library_item_id} → {self.release_id}"
+
 
 class ResumeTorrent(ActionModel):
     type: Literal["ResumeTorrent"] = "ResumeTorrent"
+    subject = "torrent"
+    targets = ON_TORRENTS
+    slot = "run_state"
     hash: str
     force: bool = False
 
     def intrinsic_tags(self) -> frozenset[str]:
         return frozenset({"torrent_control", "resume"})
 
+    def label(self) -> str:
+        return "ResumeTorrent (force)" if self.force else "ResumeTorrent"
+
 
 class PauseTorrent(ActionModel):
     type: Literal["PauseTorrent"] = "PauseTorrent"
+    subject = "torrent"
+    targets = ON_TORRENTS
+    slot = "run_state"
     hash: str
 
     def intrinsic_tags(self) -> frozenset[str]:
@@ -136,6 +228,8 @@ class PauseTorrent(ActionModel):
 
 class Reannounce(ActionModel):
     type: Literal["Reannounce"] = "Reannounce"
+    subject = "torrent"
+    targets = ON_TORRENTS
     hash: str
 
     def intrinsic_tags(self) -> frozenset[str]:
@@ -144,15 +238,20 @@ class Reannounce(ActionModel):
 
 class SetSeedingAllocation(ActionModel):
     type: Literal["SetSeedingAllocation"] = "SetSeedingAllocation"
+    targets = ON_TORRENTS
     upload_slots: int = Field(ge=1)
     active_seeds: int | None = Field(None, ge=1)
 
     def intrinsic_tags(self) -> frozenset[str]:
         return frozenset({"allocation"})
 
+    def label(self) -> str:
+        return f"SetSeedingAllocation {self.upload_slots} slots / {self.active_seeds} seeds"
+
 
 class FreezeDownloads(ActionModel):
     type: Literal["FreezeDownloads"] = "FreezeDownloads"
+    slot = "freeze"
 
     def intrinsic_tags(self) -> frozenset[str]:
         return frozenset({"freeze"})
@@ -160,6 +259,7 @@ class FreezeDownloads(ActionModel):
 
 class UnfreezeDownloads(ActionModel):
     type: Literal["UnfreezeDownloads"] = "UnfreezeDownloads"
+    slot = "freeze"
 
     def intrinsic_tags(self) -> frozenset[str]:
         return frozenset({"freeze"})
@@ -167,6 +267,8 @@ class UnfreezeDownloads(ActionModel):
 
 class RemoveTorrent(ActionModel):
     type: Literal["RemoveTorrent"] = "RemoveTorrent"
+    subject = "torrent"
+    targets = ON_TORRENTS
     hash: str
     delete_data: bool = False
 
@@ -182,6 +284,9 @@ class Alert(ActionModel):
 
     def intrinsic_tags(self) -> frozenset[str]:
         return frozenset({"alert"})
+
+    def label(self) -> str:
+        return f"Alert {self.level}: {self.code}"
 
 
 Action = Annotated[
@@ -199,8 +304,20 @@ Action = Annotated[
     | FreezeDownloads
     | UnfreezeDownloads
     | RemoveTorrent
-    | Alert,
+    | Alert
+    | SwapEdition
+    | RefuseEdition
+    | MarkReleaseBad
+    | AcceptDownload
+    | UpdateMetadata,
     Field(discriminator="type"),
 ]
 
-PURCHASES = (BuyVip, BuyUploadCredit, BuyPersonalFreeleech)
+ACTION_CLASSES: dict[str, type[ActionModel]] = {
+    cls.model_fields["type"].default: cls for cls in get_args(get_args(Action)[0])
+}
+"""Every action class by its ``type`` name (the policy vocabulary's ``ActionName``)."""
+
+
+def action_class(name: str) -> type[ActionModel]:
+    return ACTION_CLASSES[name]

@@ -30,6 +30,7 @@ from mamcrawler.engine.actions import (
     ResumeTorrent,
     SetSeedingAllocation,
     UnfreezeDownloads,
+    action_class,
 )
 from mamcrawler.engine.policy.compiled import CompiledAction
 from mamcrawler.engine.policy.vocabulary import ActionName
@@ -192,7 +193,10 @@ def build_action(
     template: CompiledAction, row: Row, world: World, candidate: Candidate | None
 ) -> Action | NotApplicable:
     try:
-        return BUILDERS[template.name](_args(template, row), row, world, candidate)
+        builder = BUILDERS.get(template.name)
+        if builder is None:  # an action that builds itself from its subject (engine.actions)
+            return action_class(template.name.value).build(_args(template, row), row, world)
+        return builder(_args(template, row), row, world, candidate)
     except (ValueError, ValidationError) as err:
         first = str(err).splitlines()[0]
         return NotApplicable("action_not_applicable", f"{template.name.value}: {first}")

@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from mamcrawler.engine.actions import action_class
 from mamcrawler.engine.guards import Ledger
 from mamcrawler.engine.planner import Match, Verdict, plan, record_for
 from mamcrawler.engine.policy.compiled import CompiledRule, Policy
-from mamcrawler.engine.policy.vocabulary import ActionName
 from mamcrawler.engine.records import DecisionBatch, DecisionRecord, decision_id
 from mamcrawler.engine.rules.evaluators import REFERENCE, Evaluator, TraceCache
 from mamcrawler.engine.rules.rows import Row
@@ -25,26 +25,6 @@ from mamcrawler.engine.rules.strata import flag_strata, in_strata
 from mamcrawler.engine.world.catalogue import FIELDS
 from mamcrawler.engine.world.derive import Candidate, World, build_world
 from mamcrawler.facts import FactSnapshot, Source
-
-# Where each action lands: proposing one while that service is gapped would act blind.
-ACTION_TARGETS: dict[ActionName, frozenset[Source]] = {
-    **dict.fromkeys(
-        (
-            ActionName.ADD_TORRENT,
-            ActionName.RESUME_TORRENT,
-            ActionName.PAUSE_TORRENT,
-            ActionName.REANNOUNCE,
-            ActionName.SET_SEEDING_ALLOCATION,
-            ActionName.REMOVE_TORRENT,
-        ),
-        frozenset({Source.QBITTORRENT}),
-    ),
-    **dict.fromkeys(
-        (ActionName.BUY_VIP, ActionName.BUY_UPLOAD_CREDIT, ActionName.BUY_PERSONAL_FREELEECH),
-        frozenset({Source.TRACKER_ACCOUNT}),
-    ),
-    ActionName.REPLACE_EDITION: frozenset({Source.LIBRARY}),
-}
 
 
 def rule_sources(policy: Policy) -> dict[str, frozenset[Source]]:
@@ -66,7 +46,7 @@ def rule_sources(policy: Policy) -> dict[str, frozenset[Source]]:
             elif fact in FIELDS:
                 deps |= FIELDS[fact].sources
         for action in rule.actions:
-            deps |= ACTION_TARGETS.get(action.name, frozenset())
+            deps |= action_class(action.name.value).targets  # where it lands: acting there blind is barred
         out[rule.id] = frozenset(deps)
     return out
 
@@ -76,6 +56,8 @@ def _rows_of(world: World, kind: str) -> Sequence[Row]:
         return (world.account_row,)
     if kind == "candidate":
         return tuple(c.row for c in world.candidates)
+    if kind in ("download", "metadata", "item"):
+        return tuple(r for r in world.library.rows if r.kind == kind)
     return world.torrent_rows
 
 

@@ -22,14 +22,6 @@ from mamcrawler.engine.records import DecisionRecord, Outcome, decision_id
 from mamcrawler.engine.rules.rows import Row
 from mamcrawler.engine.world.derive import Candidate, World
 
-# Actions that contradict each other share a slot: per subject, one rule decides a slot.
-_SLOT = {
-    "PauseTorrent": "run_state",
-    "ResumeTorrent": "run_state",
-    "FreezeDownloads": "freeze",
-    "UnfreezeDownloads": "freeze",
-}
-
 
 @dataclass(frozen=True)
 class Match:
@@ -81,7 +73,7 @@ def _proposals(
         if failed is not None:
             dropped.append(Verdict(m, (), "skipped", failed.reason, blocked_by=failed.detail))
             continue
-        keys = [(m.row.kind, m.row.id, _SLOT.get(a.type, a.type)) for a in built]
+        keys = [(m.row.kind, m.row.id, a.slot or a.type) for a in built]  # contradicting actions share a slot
         winner = next((taken[k] for k in keys if k in taken), None)
         if winner is not None:
             dropped.append(Verdict(m, tuple(built), "overridden", "overridden_by_higher_priority", blocked_by=winner))

@@ -105,5 +105,10 @@ def _redacted(value: Any, path: str, known: list[str], hidden: list[str]) -> Any
 
 
 def read_journal(lines: Iterable[str]) -> list[DecisionRecord]:
-    """Parse a JSONL decision journal (blank lines ignored)."""
-    return [DecisionRecord.model_validate_json(line) for line in lines if line.strip()]
+    """Parse a JSONL decision journal (blank lines and the simulator's ``{"effect": …}``
+    lines ignored)."""
+    return [
+        DecisionRecord.model_validate_json(line)
+        for line in lines
+        if line.strip() and not line.lstrip().startswith('{"effect":')
+    ]

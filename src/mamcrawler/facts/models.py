@@ -222,14 +222,37 @@ class LibraryItem(FactModel):
 
 
 class AudioScan(FactModel):
-    """Integrity and narrator-detection results for one item (§11, §13)."""
+    """What the audio sensor measured on a finished download (or a library item): §13 file
+    sizes against the torrent's list and a full decode, and §11 who reads the opening.
+    The duration verdict against the listing is the engine's (``library`` params)."""
 
-    item_id: str
-    integrity_ok: bool | None = None
+    item_id: str | None = None
+    torrent_hash: str | None = Field(None, description="The finished download scanned.")
+    integrity_ok: bool | None = Field(None, description="Files and decode pass (duration judged by the engine).")
     integrity_reason: str | None = None
     decoded_seconds: float | None = None
     narrator: str | None = None
     narrator_confidence: float | None = Field(None, ge=0, le=1)
+
+
+class MetadataReading(FactModel):
+    """What one §15 source says about one library item (empty fields: the source is silent).
+    ``source``: scan (speech-to-text of the opening), provider (Goodreads / Audible-style),
+    narrator_source, torrent, or verified (the recorded values of the item's verified fields,
+    put back when the library shows something else). ``heard`` is the narrator the scan
+    recognised, if any."""
+
+    item_id: str
+    source: str = Field(pattern=r"^(scan|provider|narrator_source|torrent|verified)$")
+    title: str | None = None
+    authors: tuple[str, ...] = ()
+    narrators: tuple[str, ...] = ()
+    series: str | None = None
+    series_number: float | None = None
+    description: str | None = None
+    cover: str | None = None
+    published: int | None = None
+    heard: tuple[str, ...] = ()
 
 
 class WantSource(StrEnum):

@@ -15,6 +15,7 @@ from mamcrawler.facts.models import (
     FactModel,
     LibraryItem,
     Memory,
+    MetadataReading,
     Release,
     RulesSnapshot,
     StorePrices,
@@ -67,6 +68,7 @@ class FactSnapshot(FactModel):
     torrents: tuple[Torrent, ...] = ()
     library: tuple[LibraryItem, ...] = ()
     scans: tuple[AudioScan, ...] = ()
+    metadata: tuple[MetadataReading, ...] = ()
     wants: tuple[Want, ...] = ()
     memory: Memory = Memory()
     provenance: tuple[Provenance, ...] = ()

@@ -99,8 +99,9 @@ def gather(sensors: Sequence[Sensor], state: StateStore, now: datetime) -> FactS
                 fields[key] = (*fields[key], *value)
             else:
                 fields[key] = value
-    for gap in [g for g in gaps if g.code == NOT_CONFIGURED and SOURCE_FIELD.get(g.source) in supplied]:
-        gaps.remove(gap)
+    stood_in = [g for g in gaps if g.code == NOT_CONFIGURED and SOURCE_FIELD.get(g.source) in supplied]
+    gaps = [g for g in gaps if g not in stood_in]
+    for gap in stood_in:
         origin = supplied[SOURCE_FIELD[gap.source]]
         provenance.append(Provenance(source=gap.source, observed_at=now, origin=origin))
     today = now.date().isoformat()

@@ -201,8 +201,8 @@ def diff_cycle(
             for o in sorted(old, key=_planned_first):
                 twin = next((n for n in sorted(new, key=_planned_first) if pick(o, n)), None)
                 if twin is not None:
-                    old.remove(o)
-                    new.remove(twin)
+                    old = [x for x in old if x is not o]
+                    new = [x for x in new if x is not twin]
                     pairs.append((o, twin))
         changes.extend(Change("changed", at, kind, subject, o, n, _changed_fields(o, n)) for o, n in pairs)
         changes.extend(Change("removed", at, kind, subject, o, None) for o in old)

@@ -21,7 +21,8 @@ from typing import Any
 from mamcrawler.engine import REFERENCE, Evaluator, Policy
 from mamcrawler.facts import FactSnapshot, Release, Torrent, TorrentState
 from mamcrawler.sim.replay import Recorded
-from mamcrawler.sim.run import DOWNLOAD_KINDS, PURPOSES, Summary, simulate
+from mamcrawler.sim.results import DOWNLOAD_KINDS, PURPOSES, Summary
+from mamcrawler.sim.run import simulate
 from mamcrawler.sim.scenario import (
     GIB,
     AccountSpec,

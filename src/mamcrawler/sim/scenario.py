@@ -15,7 +15,18 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from mamcrawler.facts import EventKind, FreeKind, PausedBy, Release, StorePrices, TorrentState, UserClass, Want
+from mamcrawler.facts import (
+    EventKind,
+    FreeKind,
+    MetadataReading,
+    PausedBy,
+    Release,
+    Source,
+    StorePrices,
+    TorrentState,
+    UserClass,
+    Want,
+)
 
 GIB = 1024**3
 _DURATION = re.compile(r"^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
@@ -108,6 +119,7 @@ class ReleaseSpec(SimModel):
     series_number: float | None = None
     category_id: int | None = None
     bitrate_kbps: int | None = Field(None, ge=0)
+    duration_seconds: int | None = Field(None, ge=0, description="Listed runtime (§13 compares the decode).")
     abridged: bool | None = False
     single_file: bool | None = True
     narrator_verified: bool | None = None
@@ -139,6 +151,7 @@ class ReleaseSpec(SimModel):
             series_number=self.series_number,
             category_id=self.category_id,
             bitrate_kbps=self.bitrate_kbps,
+            duration_seconds=self.duration_seconds,
             abridged=self.abridged,
             single_file=self.single_file,
             narrator_verified=self.narrator_verified,
@@ -191,6 +204,38 @@ class LibrarySpec(SimModel):
     torrent: str | None = Field(None, description="Name of the torrent that holds its files.")
 
 
+class AudioSpec(SimModel):
+    """What the audio sensor will find in a finished download of ``release`` (§13, §11);
+    a release without one downloads sound, full length, narrator not detected."""
+
+    release: str = Field(min_length=1)
+    integrity_ok: bool = True
+    reason: str | None = Field(None, description="Why §13 failed (undecodable, size_mismatch…).")
+    decoded_seconds: float | None = Field(None, ge=0, description="Default: the listed runtime.")
+    narrator: str | None = Field(None, description="Who the opening says reads it.")
+
+
+class MemorySpec(SimModel):
+    """What earlier cycles left in the store when the scenario starts (the engine's memory)."""
+
+    downloads_frozen: bool = Field(False, description="A ratio freeze is in force.")
+    frozen_torrents: tuple[str, ...] = Field((), description="Torrents (by name) the freeze paused.")
+    downloads_today: int = Field(0, ge=0, le=10_000)
+    points_spent_today: int = Field(0, ge=0, le=10_000_000)
+    purchases_today: int = Field(0, ge=0, le=10_000)
+    bought_releases: tuple[str, ...] = Field((), description="Releases whose personal freeleech is bought.")
+    pending_releases: tuple[str, ...] = Field((), description="Releases on the VIP pending list.")
+
+
+class OutageSpec(SimModel):
+    """A source that stops answering (``gap``: a FactGap) or stops changing (``stale``: its
+    last observation ages past ``schedule.stale_after_minutes``) for ``lasts``."""
+
+    source: Source
+    lasts: Duration
+    kind: str = Field("gap", pattern="^(gap|stale)$")
+
+
 class EventSpec(SimModel):
     """A site event starting at the entry's ``at`` and lasting ``lasts``."""
 
@@ -231,6 +276,8 @@ _ENTRY_KINDS = (
     "set_rates",
     "points",
     "wedges",
+    "metadata",
+    "outage",
 )
 
 
@@ -248,6 +295,8 @@ class TimelineEntry(SimModel):
     set_rates: dict[str, float] | None = Field(None, description="Change some rates from now on.")
     points: int | None = Field(None, description="Bonus points credited (negative: taken).")
     wedges: int | None = Field(None, ge=1, description="Freeleech wedges awarded (a holiday reward).")
+    metadata: MetadataReading | None = Field(None, description="A §15 source reads a library item (one tick).")
+    outage: OutageSpec | None = Field(None, description="A source goes missing or stale (fail-closed shown).")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> TimelineEntry:
@@ -284,6 +333,11 @@ class Scenario(SimModel):
     torrents: tuple[TorrentSpec, ...] = ()
     library: tuple[LibrarySpec, ...] = ()
     wants: tuple[Want, ...] = ()
+    memory: MemorySpec = MemorySpec()
+    policy: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Parameter overrides per concern, e.g. {free_first: {mode: floor}}."
+    )
+    audio: tuple[AudioSpec, ...] = ()
     timeline: tuple[TimelineEntry, ...] = ()
 
     @model_validator(mode="after")
@@ -322,7 +376,21 @@ def reference_problems(s: Scenario) -> list[tuple[tuple[str | int, ...], str, st
         items.add(item.id)
         if item.torrent is not None and item.torrent not in names:
             out.append((("library", i, "torrent"), "unknown_torrent", f"no torrent named {item.torrent!r}"))
+    for key in ("bought_releases", "pending_releases"):
+        for i, rid in enumerate(getattr(s.memory, key)):
+            if rid not in release_ids:
+                out.append((("memory", key, i), "unknown_release", f"no release with id {rid!r}"))
+    for i, name in enumerate(s.memory.frozen_torrents):
+        if name not in names:
+            out.append((("memory", "frozen_torrents", i), "unknown_torrent", f"no torrent named {name!r}"))
+    for i, a in enumerate(s.audio):
+        if a.release not in release_ids:
+            out.append((("audio", i, "release"), "unknown_release", f"no release with id {a.release!r}"))
     for i, e in enumerate(s.timeline):
+        if e.metadata is not None and e.metadata.item_id not in items:
+            out.append(
+                (("timeline", i, "metadata", "item_id"), "unknown_item", f"no library item {e.metadata.item_id!r}")
+            )
         if e.at > s.duration:
             out.append((("timeline", i, "at"), "after_the_end", "happens after the scenario ends"))
         ref = e.stall.torrent if e.stall else e.demand.torrent if e.demand else None

@@ -5,165 +5,71 @@ the tracker's listings, wants, site events and the engine's ``Memory``.
 ``World.snapshot(now)`` turns the state into the ``FactSnapshot`` a sensor would report;
 ``World.advance(now)`` moves time on (seeding earns points and upload, downloads progress
 and cost ratio unless free, stalls start and end, counters reset at midnight). Applying
-decided actions lives in ``actuators.simulate``. All randomness comes from one
-``random.Random(scenario.seed)``, so a scenario always plays the same way.
+decided actions lives in ``sim.executor``; what they do to memory is ``engine.memory``. All
+randomness comes from one ``random.Random(scenario.seed)``, so a scenario always plays
+the same way.
 
 A torrent's lifecycle in the simulator (SPEC §10; STYLE 9 — the legal moves):
 
-    downloading ──complete──► seeding
+    downloading ──complete──► seeding (scanned: §13/§14/§16 decided on its AudioScan)
     downloading ──pause────► paused_download ──resume──► downloading
     downloading ──stall────► stalled_download ──resume/reannounce/time──► downloading
     seeding ─────stall─────► stalled_upload ──resume/reannounce/time──► seeding
     paused_upload ──resume─► seeding                  any ──remove──► (gone)
 
-Imports ``facts`` and ``actuators.sim_scenario``."""
+Imports ``facts`` and ``sim.scenario``."""
 
 from __future__ import annotations
 
-import hashlib
 import math
 import random
-from collections import deque
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from mamcrawler.facts import (
     Account,
+    AudioScan,
     Event,
     EventKind,
+    FactGap,
     FactSnapshot,
     FreeKind,
     LibraryItem,
     Memory,
+    MetadataReading,
     PausedBy,
     Provenance,
     Release,
     Source,
     StorePrices,
-    Torrent,
     TorrentState,
     UserClass,
     Want,
+    WantSource,
 )
+from mamcrawler.sim.library import Completion, from_release, library_item
+from mamcrawler.sim.library import scans as library_scans
 from mamcrawler.sim.scenario import (
     GIB,
-    LibrarySpec,
     Rates,
     Scenario,
     TimelineEntry,
     TorrentSpec,
     format_duration,
 )
+from mamcrawler.sim.torrents import SimTorrent, torrent_hash
 
 MIB = 1024**2
 _RUNNING_DOWN = {TorrentState.DOWNLOADING}
 _PAUSED = {TorrentState.PAUSED_DOWNLOAD, TorrentState.PAUSED_UPLOAD}
 _STALLED = {TorrentState.STALLED_DOWNLOAD, TorrentState.STALLED_UPLOAD}
-_SOURCES = (Source.TRACKER_ACCOUNT, Source.TRACKER_STORE, Source.TRACKER_SEARCH, Source.QBITTORRENT, Source.LIBRARY)
-
-
-def torrent_hash(name: str) -> str:
-    return hashlib.sha1(name.encode()).hexdigest()  # an id, not a security measure
-
-
-@dataclass
-class SimTorrent:
-    """One torrent in the simulated client."""
-
-    hash: str
-    name: str
-    size_bytes: int
-    state: TorrentState
-    progress: float
-    seeding_seconds: float
-    seeders: int
-    leechers: int
-    points_per_hour: float
-    added_by_mamcrawler: bool
-    paused_by: PausedBy
-    free: bool
-    book_key: str | None
-    release_id: str | None
-    added_at: datetime
-    uploaded_bytes: float = 0.0
-    window: deque[float] = field(default_factory=lambda: deque(maxlen=30))
-    today_upload: float = 0.0
-    stalled_seconds: float = 0.0
-    stall_left_hours: float = 0.0
-    completed_at: datetime | None = None
-    tags: tuple[str, ...] = ()
-    _last_fact: Torrent | None = field(default=None, repr=False, compare=False)
-    _last_values: tuple[object, ...] = field(default=(), repr=False, compare=False)
-
-    @property
-    def complete(self) -> bool:
-        return self.progress >= 1.0
-
-    def uploaded_30d(self) -> float:
-        return sum(self.window) + self.today_upload
-
-    def fact(self) -> Torrent:
-        """The torrent as the client reports it. Hot path: the fact of the previous tick is
-        copied with only the fields that move, and reused when nothing moved."""
-        moving = {
-            "state": self.state,
-            "progress": self.progress,
-            "ratio": round(self.uploaded_bytes / self.size_bytes, 6) if self.size_bytes else 0.0,
-            "uploaded_bytes": int(self.uploaded_bytes),
-            "uploaded_30d_bytes": int(self.uploaded_30d()),
-            "seeding_seconds": int(self.seeding_seconds),
-            "stalled_seconds": int(self.stalled_seconds),
-            "seeders": self.seeders,
-            "leechers": self.leechers,
-            "tags": self.tags,
-            "paused_by": self.paused_by,
-            "free": self.free,
-            "book_key": self.book_key,
-            "completed_at": self.completed_at,
-        }
-        last = self._last_fact
-        fact: Torrent
-        values = tuple(moving.values())
-        if values == self._last_values and last is not None:
-            return last
-        self._last_values = values
-        if last is None:
-            fixed = {
-                "hash": self.hash,
-                "name": self.name,
-                "size_bytes": self.size_bytes,
-                "points_per_hour": self.points_per_hour,
-                "category": "audiobooks",
-                "added_by_mamcrawler": self.added_by_mamcrawler,
-                "release_id": self.release_id,
-            }
-            fact = Torrent(**fixed, **moving)
-        else:
-            fact = _moved(last, moving)
-        self._last_fact = fact
-        return fact
-
-
-def _moved(last: Torrent, moving: dict[str, object]) -> Torrent:
-    """``last.model_copy(update=moving)`` without the generic copy machinery (the hot path
-    of every tick): the simulator's own values, already of the fields' types."""
-    fact = Torrent.__new__(Torrent)
-    object.__setattr__(fact, "__dict__", {**last.__dict__, **moving})
-    # The first fact was built with every moving field, so its fields-set already has them all.
-    object.__setattr__(fact, "__pydantic_fields_set__", last.__pydantic_fields_set__)
-    object.__setattr__(fact, "__pydantic_extra__", None)
-    object.__setattr__(fact, "__pydantic_private__", None)
-    return fact
-
-
-@dataclass
-class Completion:
-    """A download that finished: what the library did with it."""
-
-    at: datetime
-    hash: str
-    book_key: str | None
-    swapped_item: str | None  # library item whose edition was swapped (§16)
+_SOURCES = (
+    Source.TRACKER_ACCOUNT,
+    Source.TRACKER_STORE,
+    Source.TRACKER_SEARCH,
+    Source.QBITTORRENT,
+    Source.LIBRARY,
+    Source.AUDIO,
+)
 
 
 class World:
@@ -184,27 +90,46 @@ class World:
         self.vip_until: datetime | None = scenario.start + timedelta(days=acc.vip_days) if acc.vip_days else None
         self.store: StorePrices = scenario.store
         self.releases: dict[str, Release] = {r.id: r.to_release(scenario.start) for r in scenario.releases}
-        self.bought: dict[str, str] = {}  # release id → wedge | points
+        self.bought: dict[str, str] = dict.fromkeys(scenario.memory.bought_releases, "points")
         self.torrents: dict[str, SimTorrent] = {}
         self.names: dict[str, str] = {}
         self.removed: dict[str, SimTorrent] = {}
         for spec in scenario.torrents:
             self._add_initial(spec)
         by_name = {t.name: t.hash for t in self.torrents.values()}
-        self.library: dict[str, LibraryItem] = {i.id: _item(i, by_name, scenario.start) for i in scenario.library}
+        self.library: dict[str, LibraryItem] = {
+            i.id: library_item(i, by_name, scenario.start) for i in scenario.library
+        }
         self.inferior: set[str] = set()
         self.wants: list[Want] = list(scenario.wants)
+        for rid in scenario.memory.pending_releases:  # the VIP pending list is a want (as the store's)
+            r = self.releases[rid]
+            self.wants.append(
+                Want(book_key=r.book_key, title=r.title, authors=r.authors, source=WantSource.VIP_PENDING)
+            )
+        for name in scenario.memory.frozen_torrents:  # the freeze paused them
+            t = self.torrents[torrent_hash(name)]
+            t.state = TorrentState.PAUSED_UPLOAD if t.complete else TorrentState.PAUSED_DOWNLOAD
+            t.paused_by = PausedBy.MAMCRAWLER
         self.events: list[Event] = []
-        self.downloads_frozen = False
-        self.frozen_hashes: list[str] = []
-        self.downloads_today = 0
-        self.points_spent_today = 0
-        self.purchases_today = 0
-        self.vip_purchases_today = 0
-        self.upload_slots: int | None = scenario.upload_slots
+        # The engine's memory, changed only by ``engine.memory.memory_after`` (as live).
+        start = scenario.memory
+        self.remembered = Memory(
+            upload_slots=scenario.upload_slots,
+            downloads_frozen=start.downloads_frozen,
+            frozen_torrent_hashes=tuple(sorted(torrent_hash(n) for n in start.frozen_torrents)),
+            downloads_today=start.downloads_today,
+            points_spent_today=start.points_spent_today,
+            purchases_today=start.purchases_today,
+            bought_release_ids=tuple(sorted(start.bought_releases)),
+            pending_release_ids=tuple(sorted(start.pending_releases)),
+        )
+        self.outages: list[tuple[Source, datetime, datetime, str]] = []  # source, since, until, gap|stale
         self.active_seeds: int | None = None
-        self.pending: list[str] = []
         self.completions: list[Completion] = []
+        self.audio = {a.release: a for a in scenario.audio}  # §13/§11 outcomes by release
+        self.bad_releases: set[str] = set()
+        self.readings: list[MetadataReading] = []  # §15 readings of this tick (timeline)
         self._release_version = 0
         self._release_cache: tuple[tuple[object, ...], tuple[Release, ...]] | None = None
         self._library_cache: tuple[LibraryItem, ...] | None = None
@@ -257,6 +182,8 @@ class World:
             return self._release_cache[1]
         out = []
         for r in self.releases.values():
+            if r.id in self.bad_releases:
+                continue  # §13 failed: never listed to the engine again (as the live store list does)
             if r.id in self.bought and r.free is FreeKind.NONE:
                 r = r.model_copy(update={"free": FreeKind.PERSONAL_FREELEECH})
             elif fl and r.free is FreeKind.NONE:
@@ -306,17 +233,12 @@ class World:
         )
 
     def memory(self) -> Memory:
-        return Memory(
-            downloads_frozen=self.downloads_frozen,
-            frozen_torrent_hashes=tuple(self.frozen_hashes),
-            downloads_today=self.downloads_today,
-            points_spent_today=self.points_spent_today,
-            purchases_today=self.purchases_today,
-            vip_purchases_today=self.vip_purchases_today,
-            upload_slots=self.upload_slots,
-            bought_release_ids=tuple(sorted(self.bought)),
-            pending_release_ids=tuple(self.pending),
-        )
+        return self.remembered
+
+    @property
+    def upload_slots(self) -> int | None:
+        """The client's upload-slot setting (what the last SetSeedingAllocation set)."""
+        return self.remembered.upload_slots
 
     def snapshot(self, now: datetime) -> FactSnapshot:
         return FactSnapshot(
@@ -327,9 +249,34 @@ class World:
             releases=self.release_view(now),
             torrents=tuple(t.fact() for t in self.torrents.values()),
             library=self.library_view(),
+            scans=self.scans(),
+            metadata=tuple(self.readings),
             wants=tuple(self.wants),
             memory=self.memory(),
-            provenance=tuple(Provenance(source=s, observed_at=now, origin="simulator") for s in _SOURCES),
+            provenance=tuple(
+                Provenance(source=s, observed_at=self._observed(s, now), origin="simulator")
+                for s in _SOURCES
+                if self._outage(s, now) != "gap"
+            ),
+            gaps=tuple(
+                FactGap(source=s, code="service_unavailable", message="scenario outage", since=now)
+                for s in _SOURCES
+                if self._outage(s, now) == "gap"
+            ),
+        )
+
+    def _outage(self, source: Source, now: datetime) -> str | None:
+        return next((kind for s, since, until, kind in self.outages if s is source and since <= now < until), None)
+
+    def _observed(self, source: Source, now: datetime) -> datetime:
+        """When a source was last observed: its stale outage's start, or now."""
+        return next(
+            (
+                since
+                for s, since, until, kind in self.outages
+                if s is source and kind == "stale" and since <= now < until
+            ),
+            now,
         )
 
     # --- time ---------------------------------------------------------------------------
@@ -386,7 +333,9 @@ class World:
         self.now = now
 
     def _midnight(self) -> None:
-        self.downloads_today = self.points_spent_today = self.purchases_today = self.vip_purchases_today = 0
+        self.remembered = self.remembered.model_copy(
+            update={"downloads_today": 0, "points_spent_today": 0, "purchases_today": 0, "vip_purchases_today": 0}
+        )
         for t in self.torrents.values():
             t.window.append(t.today_upload)
             t.today_upload = 0.0
@@ -412,24 +361,23 @@ class World:
             self._unstall(t)
 
     def _completed(self, t: SimTorrent, now: datetime) -> None:
-        """§13/§14 pass in the simulator: the book lands in the library, or (§16) the
-        marked inferior copy is swapped for the new edition."""
-        release = self.releases.get(t.release_id or "")
-        swapped = None
-        if release is not None and t.book_key is not None:
-            current = next((i for i in self.library.values() if i.book_key == t.book_key), None)
-            if current is None:
-                item_id = f"abs-{release.id}"
-                self.library[item_id] = _from_release(item_id, release, t.hash, now)
-                self.library_changed()
-            elif current.id in self.inferior:
-                self.library[current.id] = _from_release(current.id, release, t.hash, now)
-                self.inferior.discard(current.id)
-                swapped = current.id
-                self.library_changed()
-        self.completions.append(Completion(now, t.hash, t.book_key, swapped))
+        """A download finished: the audio sensor scans it from the next snapshot on, until
+        a decision (swap, refusal, bad release, new book) is applied to it."""
+        if t.added_by_mamcrawler:
+            self.completions.append(Completion(now, t.hash, t.book_key))
 
-    # --- timeline -----------------------------------------------------------------------
+    def scans(self) -> tuple[AudioScan, ...]:
+        return library_scans(self)
+
+    def completion(self, hash_: str) -> Completion | None:
+        return next((c for c in self.completions if c.hash == hash_ and c.outcome is None), None)
+
+    def land(self, item_id: str, release: Release, hash_: str, now: datetime) -> None:
+        """A release's files become the library item ``item_id`` (new or swapped)."""
+        self.library[item_id] = from_release(item_id, release, hash_, now)
+        self.inferior.discard(item_id)
+        self.library_changed()
+
     def happen(self, entry: TimelineEntry, now: datetime) -> str:
         """Apply one timeline entry; returns a one-line description for the report."""
         kind = entry.kind
@@ -476,47 +424,12 @@ class World:
         if entry.wedges is not None:
             self.wedges += entry.wedges
             return f"+{entry.wedges} freeleech wedge(s)"
+        if entry.outage is not None:
+            o = entry.outage
+            self.outages.append((o.source, now, now + o.lasts, o.kind))
+            what = "stops answering" if o.kind == "gap" else "stops changing (stale)"
+            return f"{o.source.value} {what} for {format_duration(o.lasts)}"
+        if entry.metadata is not None:
+            self.readings.append(entry.metadata)
+            return f"{entry.metadata.source} reading for {entry.metadata.item_id}"
         return kind
-
-
-def _item(spec: LibrarySpec, by_name: dict[str, str], now: datetime) -> LibraryItem:
-    return LibraryItem(
-        id=spec.id,
-        book_key=spec.book_key,
-        title=spec.title,
-        authors=spec.authors,
-        narrators=spec.narrators,
-        series=spec.series,
-        series_number=spec.series_number,
-        bitrate_kbps=spec.bitrate_kbps,
-        abridged=spec.abridged,
-        single_file=spec.single_file,
-        chapters_complete=spec.chapters_complete,
-        narrator_verified=spec.narrator_verified,
-        watermarked=spec.watermarked,
-        seeders=spec.seeders,
-        torrent_hash=by_name.get(spec.torrent) if spec.torrent else None,
-        added_at=now,
-    )
-
-
-def _from_release(item_id: str, r: Release, hash_: str, now: datetime) -> LibraryItem:
-    return LibraryItem(
-        id=item_id,
-        book_key=r.book_key,
-        title=r.title,
-        authors=r.authors,
-        narrators=r.narrators,
-        series=r.series,
-        series_number=r.series_number,
-        bitrate_kbps=r.bitrate_kbps,
-        duration_seconds=r.duration_seconds,
-        abridged=r.abridged,
-        single_file=r.single_file,
-        chapters_complete=r.chapters_complete,
-        narrator_verified=r.narrator_verified,
-        watermarked=r.watermarked,
-        seeders=r.seeders,
-        torrent_hash=hash_,
-        added_at=now,
-    )

@@ -5,10 +5,18 @@ stopped. May import ``engine`` (for action/record types), ``facts`` and ``errors
 from mamcrawler.store.database import Database, sqlite_url
 from mamcrawler.store.journal import ActionJournal, JournalEntry
 from mamcrawler.store.recorded import RecordedCycle, Recorder, RecordReader, sizes_by_day
-from mamcrawler.store.state import BAD_RELEASES, VIP_PENDING, WISHLIST, StateStore, StoredCookie
+from mamcrawler.store.state import (
+    BAD_RELEASES,
+    POST_DOWNLOAD_DONE,
+    VIP_PENDING,
+    WISHLIST,
+    StateStore,
+    StoredCookie,
+)
 
 __all__ = [
     "BAD_RELEASES",
+    "POST_DOWNLOAD_DONE",
     "VIP_PENDING",
     "WISHLIST",
     "ActionJournal",

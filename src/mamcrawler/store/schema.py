@@ -94,20 +94,8 @@ class ListEntry(Base):
     last_checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
 
 
-class RulesSnapshotEntry(Base):
-    """A versioned copy of the tracker's rules pages; the newest is current (§1)."""
-
-    __tablename__ = "rules_snapshots"
-
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
-    content_hash: Mapped[str] = mapped_column(String(64), index=True)
-    fetched_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    pages_json: Mapped[str] = mapped_column(Text)
-    current: Mapped[bool] = mapped_column(default=True)
-
-
 class SnapshotEntry(Base):
-    """Fact snapshot history, for replay and audit."""
+    """Fact snapshot history, for replay and audit (written by issue 14's cycle recording)."""
 
     __tablename__ = "fact_snapshots"
     __table_args__ = (Index("ix_fact_snapshots_taken_at", "taken_at"),)

@@ -26,6 +26,7 @@ from mamcrawler.store.schema import ListEntry, StateEntry
 WISHLIST = "wishlist"
 VIP_PENDING = "vip_pending"
 BAD_RELEASES = "bad_releases"  # releases whose download failed the §13 integrity check
+POST_DOWNLOAD_DONE = "post_download_done"  # finished downloads whose §13/§14/§16 decision was carried out
 
 
 class StateStore:
@@ -71,7 +72,10 @@ class StateStore:
 
     def change_memory_in(self, s: Session, change: Callable[[Memory], Memory], *, today: str, now: datetime) -> Memory:
         """Read the memory inside ``s``, apply ``change``, write it back in the same transaction."""
-        after = change(self._memory_in(s, today))
+        before = self._memory_in(s, today)
+        after = change(before)
+        if after is before:
+            return after  # nothing changed: nothing written
         self.put_in(s, "memory", {**after.model_dump(mode="json"), "day": today}, now=now)
         return after
 

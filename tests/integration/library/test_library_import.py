@@ -1,5 +1,6 @@
 """The import hand-off against the real Audiobookshelf: a finished download that passed §13
-and is not in the library is copied into a new ``Author/Series/N - Title`` folder (the
+and is not in the library (``AcceptDownload``, decided by the library policy and carried
+out by the library actuator) is copied into a new ``Author/Series/N - Title`` folder (the
 torrent's own files stay to seed), ABS is asked to scan just that folder through its
 watcher hand-off (no full library scan), the book is waited for until it appears, given
 the tracker's metadata by §15 and recorded with its item id; a narrator heard in the
@@ -20,18 +21,18 @@ from abs_books import LibraryBook, copy_books
 from abs_server import AbsServer, wait_for
 from recording_proxy import ProxyState
 
+from mamcrawler.actuators.library import LibraryActuator
+from mamcrawler.actuators.library_import import LibraryImport, folder_name
+from mamcrawler.actuators.swap import FileSwapper
 from mamcrawler.adapters.audio.integrity import AUDIO_SUFFIXES
 from mamcrawler.adapters.audiobookshelf import AbsClient
-from mamcrawler.app.jobs.library_flow import PROCESSED, PostDownload
-from mamcrawler.app.jobs.library_import import LibraryImport, folder_name
-from mamcrawler.engine import load_policy
+from mamcrawler.engine.actions import AcceptDownload
 from mamcrawler.errors import ServiceUnavailable
-from mamcrawler.facts import FactSnapshot, Release, Torrent, TorrentState
-from mamcrawler.store import Database, StateStore
+from mamcrawler.facts import Release, Torrent, TorrentState
+from mamcrawler.store import POST_DOWNLOAD_DONE, Database, StateStore
 from mamcrawler.store.verified import verified_values
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-ROOT = Path(__file__).resolve().parents[3]
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 HASH = hashlib.sha1(b"the last lighthouse").hexdigest()
 
@@ -99,23 +100,25 @@ def test_a_new_book_is_imported_scanned_alone_and_given_its_metadata(
     save, files = download_of(books["split_mp3"], tmp_path)  # three untagged parts
     torrent, release = lighthouse(8)
     state = StateStore(Database(f"sqlite:///{tmp_path / 'store.sqlite'}"))
+    accept = AcceptDownload(
+        torrent_hash=torrent.hash,
+        release_id=release.id,
+        book_key=release.book_key,
+        torrent_name=torrent.name,
+        release=release,
+    )
     with AbsClient(abs_server.url, abs_server.api_key, proxy=proxy, timeout=30.0) as client:
-        listing = client.items(library_id)
         importer = LibraryImport(client, state, lambda: NOW, wait_seconds=60, poll_seconds=1)
-        flow = PostDownload(
-            DownloadFolder(save, files), state, client, holding_dir=tmp_path / "holding", clock=lambda: NOW,
+        actuator = LibraryActuator(
+            state,
+            FileSwapper(tmp_path / "holding"),
+            library=client,
+            torrents=DownloadFolder(save, files),
+            clock=lambda: NOW,
             importer=importer,
-        )  # fmt: skip
-        snapshot = FactSnapshot(
-            taken_at=NOW,
-            torrents=(torrent,),
-            releases=(release.model_copy(update={"duration_seconds": None}),),
-            library=tuple(i.fact for i in listing.items),
         )
-        [done] = flow.run(load_policy(ROOT / "policies"), snapshot)
-        assert done.outcome == "imported"
-        item = client.item(done.detail)
-        assert flow.run(load_policy(ROOT / "policies"), snapshot) == []  # once per torrent
+        done = actuator.perform(accept, entry_id=1)
+        item = client.item(done["item_id"])
     folder = root / "Clara Benson" / "Lighthouse Cycle" / "1 - The Last Lighthouse"
     assert item.path == str(folder)
     assert sorted(p.name for p in folder.iterdir()) == sorted(f.name for f in files)
@@ -129,7 +132,8 @@ def test_a_new_book_is_imported_scanned_alone_and_given_its_metadata(
     )
     assert fact.narrators == ("Rosalyn Landor",)  # the untagged files had none: the tracker's, by §15
     assert state.get(f"imported:{HASH}") == {"item_id": item.id, "folder": str(folder)}
-    assert [e["key"] for e in state.list_items(PROCESSED)] == [HASH]
+    # settled once: the audio sensor reads this download no more
+    assert [(e["key"], e["outcome"]) for e in state.list_items(POST_DOWNLOAD_DONE)] == [(HASH, "imported")]
     watched = log.requests("POST", "/api/watcher/update")
     assert {r.body["path"] for r in watched} == {str(folder / f.name) for f in files}
     assert all(r.body == {"libraryId": library_id, "path": r.body["path"], "type": "add"} for r in watched)
@@ -154,14 +158,14 @@ def test_without_the_watcher_one_library_scan_and_a_retry_copies_nothing_twice(
     with AbsClient(abs_server.url, abs_server.api_key, proxy=proxy, timeout=30.0) as client:
         hasty = LibraryImport(client, state, lambda: NOW, library_id=library_id, wait_seconds=0)
         with pytest.raises(ServiceUnavailable) as caught:
-            hasty.run(torrent, release, files, ("Rosalyn Landor",))
+            hasty.run(torrent.hash, torrent.name, release, files, ("Rosalyn Landor",))
         assert caught.value.code == "import_timeout"
         folder = root / folder_name("The Last Lighthouse", ["Clara Benson"], "Lighthouse Cycle", 1.0)
         copied = folder / files[0].name
         stamp = copied.stat().st_mtime_ns
         wait_for(lambda: any(i["path"] == str(folder) for i in abs_server.items(library_id)), 60)  # scanned meanwhile
         patient = LibraryImport(client, state, lambda: NOW, library_id=library_id, wait_seconds=60, poll_seconds=0.5)
-        item_id = patient.run(torrent, release, files, ("Rosalyn Landor",))
+        item_id = patient.run(torrent.hash, torrent.name, release, files, ("Rosalyn Landor",))
         item = client.item(item_id)
     assert copied.stat().st_mtime_ns == stamp  # not copied again
     assert [p.name for p in folder.iterdir() if p.suffix in AUDIO_SUFFIXES] == [files[0].name]

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from qbit_env import Qbit, make_torrent
 
 from conftest import Book
@@ -32,11 +33,13 @@ from abs_fake import AbsState, abs_fake
 
 from mamcrawler.adapters.audio import decoded_seconds
 from mamcrawler.adapters.qbittorrent import QbitClient
+from mamcrawler.app.cli.main import main
 from mamcrawler.app.cli.run import run_cycle
-from mamcrawler.app.jobs.library_flow import PROCESSED
 from mamcrawler.app.runtime.settings import Settings
 from mamcrawler.app.runtime.wiring import Services, build_services
+from mamcrawler.engine import read_journal
 from mamcrawler.facts import TorrentState
+from mamcrawler.store import POST_DOWNLOAD_DONE as PROCESSED
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 POLICIES = Path(__file__).resolve().parents[3] / "policies"
@@ -95,6 +98,7 @@ class Library:
     abs: AbsState
     base: Path
     facts: dict[str, Any]
+    env: dict[str, str]
 
     def offer(self, rid: str, book: Book, *, title: str, kbps: int, narrator: str = "Test Reader") -> None:
         (self.base / "torrents" / f"{rid}.torrent").write_bytes(book.data)
@@ -164,27 +168,27 @@ def library(tmp_path: Path, leecher: tuple[Qbit, QbitClient], books: dict[str, B
     facts: dict[str, Any] = {"account": account, "releases": []}
     (base / "facts.json").write_text(json.dumps(facts))
     with abs_fake(state) as (abs_url, _):
-        settings = Settings.model_validate(
-            {
-                "QBIT_URL": qb.url,
-                "QBIT_USERNAME": qb.username,
-                "QBIT_PASSWORD": qb.password,
-                "ABS_URL": abs_url,
-                "ABS_TOKEN": "abs-token",
-                "AUDNEXUS_URL": "",  # no metadata provider in this test (and never the internet)
-                "GOODREADS_URL": "",
-                "MAMCRAWLER_DATABASE_URL": f"sqlite:///{base / 'store.sqlite'}",
-                "MAMCRAWLER_POLICIES": str(policies),
-                "MAMCRAWLER_JOURNAL": str(base / "decisions.jsonl"),
-                "MAMCRAWLER_FACTS_FILE": str(base / "facts.json"),
-                "MAMCRAWLER_TORRENT_DIR": str(base / "torrents"),
-                "MAMCRAWLER_HOLDING_DIR": str(base / "holding"),
-                "MAMCRAWLER_EVALUATOR": "reference",
-            }
-        )
+        env = {
+            "QBIT_URL": qb.url,
+            "QBIT_USERNAME": qb.username,
+            "QBIT_PASSWORD": qb.password,
+            "ABS_URL": abs_url,
+            "ABS_TOKEN": "abs-token",
+            "AUDNEXUS_URL": "",  # no metadata provider in this test (and never the internet)
+            "GOODREADS_URL": "",
+            "MAMCRAWLER_DATABASE_URL": f"sqlite:///{base / 'store.sqlite'}",
+            "MAMCRAWLER_POLICIES": str(policies),
+            "MAMCRAWLER_JOURNAL": str(base / "decisions.jsonl"),
+            "MAMCRAWLER_FACTS_FILE": str(base / "facts.json"),
+            "MAMCRAWLER_TORRENT_DIR": str(base / "torrents"),
+            "MAMCRAWLER_HOLDING_DIR": str(base / "holding"),
+            "MAMCRAWLER_EVALUATOR": "reference",
+            "MAMCRAWLER_LOCK": str(base / "mamcrawler.lock"),
+        }
+        settings = Settings.model_validate(env)
         services = build_services(settings)
         services.keeper.load_initial()
-        world = Library(services, state, base, facts)
+        world = Library(services, state, base, facts, env)
         world.old_hash = old_hash  # type: ignore[attr-defined]
         yield world
         services.close()
@@ -275,3 +279,56 @@ def test_a_download_failing_integrity_is_re_downloaded_from_the_next_best_releas
     assert ("AddTorrent", "solaris-bad") not in planned  # the bad release is never chosen again
     snapshot = library.services.board.snapshot
     assert snapshot is not None and "solaris-bad" not in {r.id for r in snapshot.releases}
+
+
+def test_in_dry_run_library_and_metadata_work_is_recorded_and_nothing_is_moved_or_written(
+    library: Library, leecher: tuple[Qbit, QbitClient], seeder: Qbit, books: dict[str, Book]
+) -> None:
+    """`mamcrawler run --dry-run --once` against the test services: the cycle that sees three
+    finished downloads records a §16 swap (with its §15 metadata correction), a §14 refusal
+    and a §13 failure, each with its rule and reason — and moves, sends and remembers nothing."""
+    _, client = leecher
+    library.offer("dune-128", books["dune"], title="Dune", kbps=128, narrator="Scott Brick")
+    library.offer("hyperion-96", books["hyperion"], title="Hyperion", kbps=96)
+    library.offer("solaris-bad", books["solaris"], title="Solaris", kbps=128)
+    library.facts["releases"][-1]["duration_seconds"] *= 2  # the listing promises twice what decodes
+    (library.base / "facts.json").write_text(json.dumps(library.facts))
+    planned = library.planned()  # live: the three downloads are added
+    assert {("AddTorrent", "dune-128"), ("AddTorrent", "hyperion-96"), ("AddTorrent", "solaris-bad")} <= set(planned)
+    for name in ("dune", "hyperion", "solaris"):
+        client.add_peers([books[name].info_hash], [seeder.peer])
+    for name in ("dune", "hyperion", "solaris"):
+        wait_seeding(client, books[name].info_hash)
+    folder = library.base / "audiobooks" / "Hyperion"
+    folder.mkdir()
+    shutil.copy2(books["hyperion"].path, folder / "hyperion-best.mp3")
+    library.abs.items["li_hyperion"] = abs_item(
+        "li_hyperion", folder, "Hyperion", "Test Reader", [folder / "hyperion-best.mp3"], 192
+    )
+    dune = library.base / "audiobooks" / "Dune"
+    before = sorted(p.name for p in dune.iterdir())
+    env_file = library.base / "dry.env"
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in library.env.items()), encoding="utf-8")
+    journal = library.base / "decisions.jsonl"
+    lines_before = len(journal.read_text(encoding="utf-8").splitlines())
+
+    result = CliRunner().invoke(main, ["run", "--dry-run", "--once", "--no-api", "--env-file", str(env_file)])
+    assert result.exit_code == 0, result.output
+
+    records = read_journal(journal.read_text(encoding="utf-8").splitlines()[lines_before:])
+    planned_now = {(r.rule_id, r.reason, a.type) for r in records if r.outcome == "planned" for a in r.actions}
+    assert ("swap_in_better_download", "superior_edition_swapped_in", "SwapEdition") in planned_now
+    assert ("refuse_inferior_download", "inferior_edition_refused", "RefuseEdition") in planned_now
+    assert ("integrity_failed_redownload", "integrity_failed", "MarkReleaseBad") in planned_now
+    assert ("correct_metadata", "metadata_corrected", "UpdateMetadata") in planned_now
+    bad = next(r for r in records if r.rule_id == "integrity_failed_redownload")
+    assert bad.facts["download.integrity_ok"] is False
+    # nothing moved, sent or remembered
+    assert sorted(p.name for p in dune.iterdir()) == before
+    assert sorted(p.name for p in folder.iterdir()) == ["hyperion-best.mp3"]
+    assert not list((library.base / "holding").rglob("*.mp3"))
+    assert library.abs.patches == [] and library.abs.scans == []
+    state = library.services.state
+    assert state.list_items(PROCESSED) == [] and state.list_items("bad_releases") == []
+    entries = [e for e in library.services.journal.entries() if e.action.type in ("SwapEdition", "UpdateMetadata")]
+    assert entries and all(e.status == "planned_dry_run" for e in entries)

@@ -97,3 +97,16 @@ def test_selection_does_not_depend_on_listing_order() -> None:
     last = select_release(list(reversed(releases)), Q, TIE)
     assert isinstance(first, Selection) and isinstance(last, Selection)
     assert first.chosen.id == last.chosen.id
+
+
+def test_ladder_better_is_strict_and_ignores_seeders_unless_they_count() -> None:
+    from mamcrawler.engine.books.ladder import Ladder
+    from mamcrawler.facts import LibraryItem
+
+    ladder = Ladder.of(Q, TIE)
+    crowded, quiet = rel("a", seeders=90), rel("b", seeders=1)
+    assert not ladder.better(crowded, quiet) and not ladder.better(quiet, crowded)  # equal editions: never better
+    assert Ladder.of(Q, FreeFirstParams(seeders_count_as_quality=True)).better(crowded, quiet)
+    item = LibraryItem(id="li", book_key="dune|frank herbert", title="Dune", bitrate_kbps=64, abridged=False)
+    assert ladder.better(rel("c"), item) and not ladder.better(item, rel("c"))
+    assert ladder.better(ladder.key(rel("c")), item)  # keys and editions compare alike

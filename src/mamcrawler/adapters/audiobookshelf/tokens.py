@@ -31,9 +31,7 @@ def token_info(token: str) -> TokenInfo:
     if payload is None:
         return TokenInfo(OPAQUE)
     expires = payload.get("exp")
-    expires_at = (
-        datetime.fromtimestamp(expires, tz=UTC) if isinstance(expires, int | float) and expires > 0 else None
-    )
+    expires_at = datetime.fromtimestamp(expires, tz=UTC) if isinstance(expires, int | float) and expires > 0 else None
     if payload.get("type") == "api":
         name = payload.get("name")
         return TokenInfo(API_KEY, expires_at, name if isinstance(name, str) else None)

@@ -19,20 +19,10 @@ from pathlib import Path
 import click
 from fastapi import HTTPException
 
-from mamcrawler.adapters.audio import NarratorDetector, match_narrator
-from mamcrawler.adapters.audiobookshelf import PathMap
 from mamcrawler.app.cli.apikey import api_key_of
 from mamcrawler.app.cli.entry import STOP_REQUESTED
 from mamcrawler.app.cli.startup import config_problems, policies_dir
 from mamcrawler.app.jobs.category_sync import SyncResult, completion_sync, remember, weekly_sync
-from mamcrawler.app.jobs.full_scan import FullScan
-from mamcrawler.app.jobs.metadata_jobs import (
-    MetadataRefresh,
-    audnexus_lookups,
-    goodreads_provider,
-    items_for_job,
-    verified_fields,
-)
 from mamcrawler.app.runtime.alerts import Alerts, AppriseNotifier, split_urls
 from mamcrawler.app.runtime.cycle_words import cycle_table, verb
 from mamcrawler.app.runtime.daemon import Daemon, JobSpec, single_instance
@@ -46,8 +36,7 @@ from mamcrawler.app.web.server import WebServer
 from mamcrawler.app.web.status import CycleInfo
 from mamcrawler.errors import ConfigError, MamcrawlerError, PolicyError
 from mamcrawler.facts import Source
-from mamcrawler.sensors.library import book_libraries
-from mamcrawler.store.verified import verified_values
+from mamcrawler.sensors.metadata import SEEN_KEY
 
 log = logging.getLogger("mamcrawler.run")
 
@@ -70,6 +59,10 @@ def run_cycle(services: Services, *, dry_run: bool) -> None:
         policy = services.keeper.refresh()
         live = not dry_run and services.board.autonomous()
         result = services.cycle.run(policy, services.sensors, now=services.clock(), dry_run=not live)
+        metadata = services.metadata
+        if live and metadata is not None and metadata.seen is not None:  # §2: these items are no longer new
+            services.state.put(SEEN_KEY, metadata.seen, now=services.clock())
+            metadata.seen = None
         seconds = time.monotonic() - started
         services.board.publish(policy, result.snapshot, result.batch, CycleInfo(services.clock(), seconds, not live))
         board = services.board
@@ -97,8 +90,6 @@ def run_cycle(services: Services, *, dry_run: bool) -> None:
                     pruned,
                     services.settings.decision_retention_days,
                 )
-        if live and services.post_download is not None:
-            services.post_download.run(policy, result.snapshot)  # §13 → §14 → §16 for finished downloads
 
 
 def run_weekly_sync(services: Services) -> SyncResult | None:
@@ -133,45 +124,14 @@ def run_weekly_sync(services: Services) -> SyncResult | None:
     return result
 
 
-def run_metadata_job(services: Services, job: str) -> None:
-    """§2 (``new``: a full §14 scan when narrator detection is on, else a provider refresh),
-    §3 (``weekly``) or §12 (``drift``) over the Audiobookshelf library."""
-    if services.library is None:
+def run_metadata_job(services: Services, job: str, *, dry_run: bool) -> None:
+    """§2 (``new``: with narrator detection on, a §14 full scan of the opening), §3
+    (``weekly``) or §12 (``drift``): the metadata sensor reads the §15 sources for the job's
+    items and one cycle decides each field change (``UpdateMetadata``), as any decision."""
+    if services.metadata is None:
         return
-    now = services.clock()
-    found = {item.id: item for lib in book_libraries(services.library) for item in services.library.items(lib.id).items}
-    paths = PathMap.parse(services.settings.abs_path_map)
-    provider, narrators = None, None
-    if services.audnexus is not None:
-        provider, narrators = audnexus_lookups(services.audnexus, {i.id: i.asin for i in found.values() if i.asin})
-    if services.goodreads is not None:
-        provider = goodreads_provider(services.goodreads, provider)
-    facts = [i.fact for i in found.values()]
-    chosen = verified_fields(items_for_job(job, facts, services.state, now), services.state)
-    if job == "new" and services.settings.narrator_detection:
-        log.info("narrator detection: loading the speech model (the first time this can take a minute)")
-        detector = NarratorDetector()
-        scanner = FullScan(
-            services.library,
-            services.state,
-            services.clock,
-            transcribe=lambda audio: detector.transcribe(audio, window_seconds=60),
-            pick_narrator=lambda transcript, names: match_narrator(transcript, names).name,
-            provider=provider,
-            narrators=narrators,
-        )
-        policy = services.keeper.refresh()
-        for item in chosen:
-            folder = paths.local(found[item.id].path)  # ABS lists audio files relative to the item folder
-            audio = [folder / f.path for f in found[item.id].audio_files if (folder / f.path).is_file()]
-            scanner.scan(policy, item, audio, facts)
-        log.info("full scan of %d new items", len(chosen))
-        return
-    refreshed = MetadataRefresh(
-        services.library, provider, narrators, verified=lambda item_id: verified_values(services.state, item_id)
-    ).run(chosen)
-    changed = sum(1 for r in refreshed if r.changes)
-    log.info("metadata %s: %d items looked at, %d updated", job, len(refreshed), changed)
+    services.metadata.request(job)
+    run_cycle(services, dry_run=dry_run)
 
 
 def _jobs(services: Services, *, dry_run: bool, first_now: bool = False) -> list[JobSpec]:
@@ -180,19 +140,16 @@ def _jobs(services: Services, *, dry_run: bool, first_now: bool = False) -> list
     hour, minute = (int(x) for x in schedule.daily_check_time.split(":"))
 
     def cycle() -> None:
+        if services.metadata is not None:
+            services.metadata.request("new")  # §2: items that appeared since the last cycle
         run_cycle(services, dry_run=dry_run)
-        if not dry_run:
-            run_metadata_job(services, "new")  # §2: items that appeared since the last cycle
 
     def weekly() -> None:
         run_weekly_sync(services)
-        run_cycle(services, dry_run=dry_run)
-        if not dry_run:
-            run_metadata_job(services, "weekly")  # §3
+        run_metadata_job(services, "weekly", dry_run=dry_run)  # §3, within the weekly cycle
 
     def drift() -> None:
-        if not dry_run:
-            run_metadata_job(services, "drift")  # §12
+        run_metadata_job(services, "drift", dry_run=dry_run)  # §12
 
     return [
         JobSpec(
@@ -343,6 +300,8 @@ def run(ctx: click.Context, dry_run: bool, once: bool, env_file: Path, no_api: b
             for settled in services.reconcile():
                 log.info("reconciled %s: %s (%s)", settled.key, settled.status, settled.reason)
             if once:
+                if services.metadata is not None:
+                    services.metadata.request("new")  # §2, as the monitor job does
                 run_cycle(services, dry_run=dry_run)
                 return
             assert daemon is not None

@@ -1,12 +1,12 @@
 """``mamcrawler simulate`` and ``mamcrawler explain``: the dry-run simulator's command line.
 
 ``simulate`` loads a scenario and a policy directory (every located error printed, exit 1,
-nothing written), plays the scenario with ``actuators.simulate`` and prints a rich
+nothing written), plays the scenario with ``sim.run`` and prints a rich
 decision table — planned actions plus blocked / guarded / capped / skipped ones with
 what stopped them, consecutive repeats folded into one row — and a summary. ``--json``
 writes every decision record as JSONL; ``--explain fails|full`` prints the rule-by-rule
 traces. ``explain`` prints one record of such a journal in full. Imports click, rich,
-``engine``, ``actuators`` and ``app.scenario``."""
+``engine`` and ``sim``."""
 
 from __future__ import annotations
 
@@ -25,18 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mamcrawler.engine import DecisionRecord, load_policy, read_journal
-from mamcrawler.engine.actions import (
-    Action,
-    AddTorrent,
-    AddToVipPending,
-    Alert,
-    BuyPersonalFreeleech,
-    BuyUploadCredit,
-    BuyVip,
-    ReplaceEdition,
-    ResumeTorrent,
-    SetSeedingAllocation,
-)
+from mamcrawler.engine.actions import Action
 from mamcrawler.engine.rules.evaluators import evaluator_named
 from mamcrawler.errors import LocatedErrors
 from mamcrawler.paths import refuse_env_file, write_private
@@ -80,7 +69,11 @@ def simulate(
         policy = load_policy(policies_dir)
     except LocatedErrors as err:
         _fail_located(err, "policy")
-    result = run_simulation(loaded, policy, evaluator=evaluator_named(evaluator_name))
+    try:
+        result = run_simulation(loaded, policy, evaluator=evaluator_named(evaluator_name))
+    except ValueError as err:  # a policy override the policy does not have
+        click.echo(f"{scenario}: {err}; nothing was run or written.", err=True)
+        raise SystemExit(1) from None
     console = _console()
     rows, hidden = fold(result)
     console.print(decision_table(result, rows))
@@ -107,33 +100,18 @@ class TableRow:
 
 
 def describe(action: Action) -> str:
-    """One short line per action for the table."""
-    if isinstance(action, BuyVip):
-        return f"BuyVip {action.weeks} wk ({action.cost_points:,} pts)"
-    if isinstance(action, BuyUploadCredit):
-        return f"BuyUploadCredit {action.gib} GiB ({action.cost_points:,} pts)"
-    if isinstance(action, BuyPersonalFreeleech):
-        cost = f", {action.cost_points:,} pts" if action.method == "points" else ""
-        return f"BuyPersonalFreeleech {action.release_id} ({action.method}{cost})"
-    if isinstance(action, AddTorrent):
-        kind = "bought freeleech" if action.bought_freeleech else "free" if action.free else "ratio-costing"
-        return f"AddTorrent {action.release_id} ({kind})"
-    if isinstance(action, AddToVipPending):
-        return f"AddToVipPending {action.release_id}"
-    if isinstance(action, ReplaceEdition):
-        return f"ReplaceEdition {action.library_item_id} → {action.release_id}"
-    if isinstance(action, ResumeTorrent):
-        return "ResumeTorrent (force)" if action.force else "ResumeTorrent"
-    if isinstance(action, SetSeedingAllocation):
-        return f"SetSeedingAllocation {action.upload_slots} slots / {action.active_seeds} seeds"
-    if isinstance(action, Alert):
-        return f"Alert {action.level}: {action.code}"
-    return action.type
+    """One short line per action for the table (the action's own label)."""
+    return action.label()
 
 
 def subject_name(result: SimulationResult, record: DecisionRecord) -> str:
     if record.subject_kind == "torrent":
         return f"torrent {result.name_of(record.subject_id)}"
+    if record.subject_kind == "download":
+        return f"download {result.name_of(record.subject_id)}"
+    if record.subject_kind == "metadata":
+        item, _, name = record.subject_id.partition(":")
+        return f"{item} {name}"
     if record.subject_kind == "candidate":
         release = result.world.releases.get(str(record.ladder.get("release_id", "")))
         title = release.title if release is not None else record.subject_id.split("|")[0]
@@ -301,6 +279,17 @@ def print_summary(console: Console, result: SimulationResult) -> None:
             "replacements",
             "; ".join(f"{item} → {rel} ({at:%a %d %H:%M})" for at, item, rel in s.replacements)
             + "".join(f"; swapped {item} ({at:%a %d %H:%M})" for at, item in s.swaps),
+        )
+    if s.refused_editions:
+        table.add_row("refused editions", ", ".join(f"{what} ({at:%a %d %H:%M})" for at, what in s.refused_editions))
+    if s.integrity_failures:
+        table.add_row(
+            "integrity failures",
+            ", ".join(f"{what}: {why} ({at:%a %d %H:%M})" for at, what, why in s.integrity_failures),
+        )
+    if s.metadata:
+        table.add_row(
+            "metadata", ", ".join(f"{item} {name} from {src} ({at:%a %d %H:%M})" for at, item, name, src in s.metadata)
         )
     table.add_row("ratio freeze", f"{s.freezes} freeze(s), {s.unfreezes} lift(s)")
     if s.alerts:

@@ -101,7 +101,6 @@ class Daemon:
             self.stop_event.wait()
         finally:
             log.info("stopping: waiting for the running cycle to finish")
-            scheduler.pause()  # no new submissions while the executor shuts down
             logging.getLogger("apscheduler.scheduler").addFilter(_late_submission)
             scheduler.shutdown(wait=True)
             for sig, handler in previous.items():

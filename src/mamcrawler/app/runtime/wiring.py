@@ -9,23 +9,25 @@ Imports every layer below ``app``."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+import shutil
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from mamcrawler.actuators.files import FolderTorrentFiles, TrackerTorrentFiles
+from mamcrawler.actuators.library import LibraryActuator
+from mamcrawler.actuators.library_import import LibraryImport
 from mamcrawler.actuators.live import LiveExecutor
 from mamcrawler.actuators.ports import TorrentFiles
 from mamcrawler.actuators.reconcile import Settled, reconcile
-from mamcrawler.adapters.audio import NarratorDetector, NarratorGuess
+from mamcrawler.actuators.swap import FileSwapper
+from mamcrawler.adapters.audio import NarratorDetector, NarratorGuess, decoded_seconds, match_narrator
 from mamcrawler.adapters.audiobookshelf import AbsClient, PathMap
 from mamcrawler.adapters.mam import MamClient
 from mamcrawler.adapters.metadata import AudnexusClient, GoodreadsClient
 from mamcrawler.adapters.prowlarr import ProwlarrClient
 from mamcrawler.adapters.qbittorrent import QbitClient
-from mamcrawler.app.jobs.library_flow import PostDownload
-from mamcrawler.app.jobs.library_import import LibraryImport
 from mamcrawler.app.runtime.cycle import Cycle
 from mamcrawler.app.runtime.logs import KnownSecrets, LearningCookies
 from mamcrawler.app.runtime.policy_keeper import PolicyKeeper, PolicyTests
@@ -34,10 +36,19 @@ from mamcrawler.app.runtime.whatif import PreLiveReplay
 from mamcrawler.app.web.status import StatusBoard
 from mamcrawler.engine.policy.cases import policy_test_problems
 from mamcrawler.engine.rules.evaluators import evaluator_named
-from mamcrawler.errors import ConfigError
-from mamcrawler.facts import Source
+from mamcrawler.errors import ConfigError, MamcrawlerError
+from mamcrawler.facts import LibraryItem, Source
+from mamcrawler.sensors.audio import AudioSensor
 from mamcrawler.sensors.facts_file import read_facts_file
-from mamcrawler.sensors.library import LibrarySensor
+from mamcrawler.sensors.library import LibrarySensor, book_libraries
+from mamcrawler.sensors.metadata import (
+    FullScanReader,
+    MetadataSensor,
+    NarratorLookup,
+    ProviderLookup,
+    audnexus_lookups,
+    goodreads_provider,
+)
 from mamcrawler.sensors.sources import FunctionSensor, NotConfigured, QbitSensor, Sensor
 from mamcrawler.sensors.tracker import tracker_sensors
 from mamcrawler.store import ActionJournal, Database, Recorder, StateStore, StoredCookie
@@ -66,13 +77,17 @@ class Services:
     tracker: MamClient | None = None
     prowlarr: ProwlarrClient | None = None
     library: AbsClient | None = None
-    post_download: PostDownload | None = None
+    swapper: FileSwapper | None = None
+    metadata: MetadataSensor | None = None
     audnexus: AudnexusClient | None = None
     goodreads: GoodreadsClient | None = None
     secrets: KnownSecrets = field(default_factory=KnownSecrets)
     features_off: list[str] = field(default_factory=list)
 
     def reconcile(self) -> list[Settled]:
+        if self.swapper is not None:
+            for swap_id, outcome in self.swapper.recover():  # an interrupted file swap: finished or rolled back
+                log.warning("library swap %s interrupted by a stop: %s", swap_id, outcome)
         return reconcile(self.journal, state=self.state, torrents=self.qbit, store=self.tracker, clock=self.clock)
 
     def close(self) -> None:
@@ -87,6 +102,70 @@ class Services:
 def narrator_detector() -> Callable[[Path, Sequence[str]], NarratorGuess]:
     detector = NarratorDetector()
     return lambda audio, candidates: detector.detect(audio, candidates)
+
+
+def library_listing(
+    library: AbsClient, paths: PathMap
+) -> Callable[[], list[tuple[LibraryItem, list[Path], str | None]]]:
+    """Every book item with its audio files on this machine and its ASIN (for the metadata sensor)."""
+
+    def listing() -> list[tuple[LibraryItem, list[Path], str | None]]:
+        out = []
+        for lib in book_libraries(library):
+            for item in library.items(lib.id).items:
+                folder = paths.local(item.path)  # ABS lists audio files relative to the item folder
+                audio = [folder / f.path for f in item.audio_files if (folder / f.path).is_file()]
+                out.append((item.fact, audio, item.asin))
+        return out
+
+    return listing
+
+
+def metadata_lookups(
+    audnexus: AudnexusClient | None, goodreads: GoodreadsClient | None
+) -> Callable[[Mapping[str, str]], tuple[ProviderLookup | None, NarratorLookup | None]]:
+    """§15 sources: Goodreads as the provider, the Audible-style source as fallback and narrator source."""
+
+    def lookups(asins: Mapping[str, str]) -> tuple[ProviderLookup | None, NarratorLookup | None]:
+        provider: ProviderLookup | None = None
+        narrators: NarratorLookup | None = None
+        if audnexus is not None:
+            provider, narrators = audnexus_lookups(audnexus, asins)
+        if goodreads is not None:
+            provider = goodreads_provider(goodreads, provider)
+        return provider, narrators
+
+    return lookups
+
+
+def full_scan_reader() -> FullScanReader:
+    detector = NarratorDetector()
+    return FullScanReader(
+        lambda audio: detector.transcribe(audio, window_seconds=60),
+        lambda transcript, names: match_narrator(transcript, names).name,
+    )
+
+
+def decodes(path: Path) -> str | None:
+    """§13 check of a copied file: some audio decodes from it (None when it does)."""
+    try:
+        return None if decoded_seconds(path) > 0 else "nothing decodes"
+    except (OSError, MamcrawlerError) as err:
+        return f"decode failed: {err}"
+
+
+def narrator_names(board: StatusBoard) -> Callable[[str | None], Sequence[str]]:
+    """§11 candidates for a book: narrators its listings and the library's copy name (last cycle)."""
+
+    def names(book: str | None) -> Sequence[str]:
+        snapshot = board.snapshot
+        if snapshot is None or book is None:
+            return ()
+        found = [n for r in snapshot.releases if r.book_key == book for n in r.narrators]
+        found += [n for i in snapshot.library if i.book_key == book for n in i.narrators]
+        return tuple(dict.fromkeys(found))
+
+    return names
 
 
 # what each service's absence turns off (the start-up message)
@@ -155,24 +234,36 @@ def build_services(
         if settings.facts_file is None:  # a facts file stands in for the tracker (manual mode)
             for source in (Source.TRACKER_ACCOUNT, Source.TRACKER_STORE, Source.TRACKER_SEARCH, Source.TRACKER_RULES):
                 sensors.append(NotConfigured(source, "the tracker", ("MAM_ID",)))
+    try:
+        paths = PathMap.parse(settings.abs_path_map)
+    except ValueError as err:
+        raise ConfigError(str(err), ("ABS_PATH_MAP",)) from None
     library = None
+    audnexus, goodreads, metadata = None, None, None
     if not missing_for(settings, "audiobookshelf"):
         assert settings.abs_url and settings.abs_token
         library = AbsClient(settings.abs_url, settings.abs_token.get_secret_value(), proxy=settings.abs_proxy)
         sensors.append(LibrarySensor(library, state, clock()))
+        audnexus = AudnexusClient(settings.audnexus_url) if settings.audnexus_url else None
+        goodreads = GoodreadsClient(settings.goodreads_url) if settings.goodreads_url else None
+        metadata = MetadataSensor(
+            library_listing(library, paths),
+            state,
+            lookups=metadata_lookups(audnexus, goodreads),
+            scanner=full_scan_reader() if settings.narrator_detection else None,
+        )
+        sensors.append(metadata)
     else:
         feature = "audiobookshelf" if settings.facts_file is None else "audiobookshelf_by_file"
         _off(off, feature, "Audiobookshelf", missing_for(settings, "audiobookshelf"))
         sensors.append(NotConfigured(Source.LIBRARY, "Audiobookshelf", missing_for(settings, "audiobookshelf")))
     if off:
         log.warning("features off: %s", "; ".join(off))
-    post_download = None
-    try:
-        paths = PathMap.parse(settings.abs_path_map)
-    except ValueError as err:
-        raise ConfigError(str(err), ("ABS_PATH_MAP",)) from None
-    if qbit is not None:
-        importer = None
+    board = StatusBoard(state, decisions=DecisionStore(db))
+    importer = None
+    if qbit is not None:  # §13/§11 on finished downloads: facts for the library policy
+        narrator = narrator_detector() if settings.narrator_detection else None
+        sensors.append(AudioSensor(qbit, state, journal, narrator=narrator, names=narrator_names(board)))
         if library is not None and settings.import_new_books:
             importer = LibraryImport(
                 library,
@@ -182,22 +273,18 @@ def build_services(
                 paths=paths,
                 wait_seconds=settings.import_wait_seconds,
             )
-        post_download = PostDownload(
-            qbit,
-            state,
-            library,
-            holding_dir=settings.holding_dir,
-            clock=clock,
-            narrator=narrator_detector() if settings.narrator_detection else None,
-            importer=importer,
-            paths=paths,
-        )
+    swapper = FileSwapper(Path(settings.holding_dir), verify=decodes if shutil.which("ffmpeg") else None)
+    library_actuator = LibraryActuator(
+        state, swapper, library=library, torrents=qbit, clock=clock, importer=importer, paths=paths
+    )
     files: TorrentFiles | None = None
     if settings.torrent_dir:
         files = FolderTorrentFiles(Path(settings.torrent_dir))
     elif mam is not None:
         files = TrackerTorrentFiles(mam)
-    executor = LiveExecutor(journal, state, torrents=qbit, files=files, store=mam, clock=clock)
+    executor = LiveExecutor(
+        journal, state, torrents=qbit, files=files, store=mam, library=library_actuator, clock=clock
+    )
     cycle = Cycle(db, state, executor, evaluator_named(settings.evaluator), settings.journal_file, secrets)
     cycle.recorder = Recorder(db, settings.record_days)
     keeper = PolicyKeeper(settings.policies_dir, policy_tests or policy_test_problems())
@@ -219,9 +306,10 @@ def build_services(
         tracker=mam,
         prowlarr=prowlarr,
         library=library,
-        post_download=post_download,
-        audnexus=AudnexusClient(settings.audnexus_url) if settings.audnexus_url and library else None,
-        goodreads=GoodreadsClient(settings.goodreads_url) if settings.goodreads_url and library else None,
+        swapper=swapper,
+        audnexus=audnexus,
+        goodreads=goodreads,
+        metadata=metadata,
         secrets=secrets,
         features_off=off,
     )

@@ -6,13 +6,17 @@ total and deterministic. ``deciding_step`` names the step that separates two key
 both values, for the decision record. A split release is banded at its bitrate minus
 ``split_bitrate_advantage_kbps``, so one complete file wins unless the split is clearly
 better in bitrate — a key, not a pairwise exception, keeps the order transitive.
-Imports ``engine.params`` and ``facts`` only."""
+
+``Ladder`` is the one comparison of editions: built once per policy (``Policy.ladder``),
+its ``better(a, b)`` answers "is edition A strictly better than B" for the engine, the
+post-download flow and the full scan alike — swarm size (seeders) counts only when
+``free_first.seeders_count_as_quality`` says so. Imports ``engine.params`` and ``facts`` only."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mamcrawler.engine.policy.params import LadderStep, QualityParams
+from mamcrawler.engine.policy.params import FreeFirstParams, LadderStep, QualityParams
 from mamcrawler.facts import LibraryItem, Release
 
 Edition = Release | LibraryItem
@@ -103,3 +107,31 @@ def deciding_step(winner: LadderKey, loser: LadderKey) -> StepDecision | None:
         if a != b:
             return StepDecision(step.value, a, b)
     return None
+
+
+@dataclass(frozen=True)
+class Ladder:
+    """A policy's §5 ladder: the key of an edition, the part of it that is quality, and
+    ``better`` — the only place where two editions are compared."""
+
+    params: QualityParams
+    seeders_count_as_quality: bool = False
+
+    @classmethod
+    def of(cls, quality: QualityParams, free_first: FreeFirstParams) -> Ladder:
+        return cls(quality, free_first.seeders_count_as_quality)
+
+    def key(self, edition: Edition) -> LadderKey:
+        return ladder_key(edition, self.params)
+
+    def quality(self, key: LadderKey) -> tuple[int, ...]:
+        """The part of a key that is edition quality (seeders dropped unless they count)."""
+        if self.seeders_count_as_quality:
+            return key.parts
+        return tuple(p for step, p in zip(key.steps, key.parts, strict=True) if step is not LadderStep.SEEDERS)
+
+    def better(self, a: Edition | LadderKey, b: Edition | LadderKey) -> bool:
+        """Is ``a`` strictly better than ``b`` (§14: an equal edition is never better)?"""
+        ka = a if isinstance(a, LadderKey) else self.key(a)
+        kb = b if isinstance(b, LadderKey) else self.key(b)
+        return self.quality(ka) > self.quality(kb)

@@ -1,22 +1,22 @@
 """§5 + §7 release selection for one wanted book: reject below the floor, rank by the
-ladder, then apply free-first (``tie_break``: free wins at an equal key; ``floor``: any
+ladder (``Ladder``), then apply free-first (``tie_break``: free wins at an equal key; ``floor``: any
 free release that passes the floor wins). Pure; imports ``engine.ladder``,
 ``engine.params`` and ``facts``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mamcrawler.engine.books.ladder import (
+    Ladder,
     LadderKey,
     Rejection,
     StepDecision,
     deciding_step,
-    ladder_key,
     rejection,
 )
-from mamcrawler.engine.policy.params import FreeFirstParams, LadderStep, QualityParams
+from mamcrawler.engine.policy.params import FreeFirstParams, QualityParams
 from mamcrawler.facts import Release
 
 
@@ -47,18 +47,6 @@ def _rank(release: Release, key: LadderKey) -> tuple[LadderKey, bool, str]:
     return (key, release.is_free, _inverse(release.id))
 
 
-def quality_part(free_first: FreeFirstParams) -> Callable[[LadderKey], tuple[int, ...]]:
-    """The part of the key free-first compares: swarm size (seeders) is not quality unless
-    ``free_first.seeders_count_as_quality`` says so."""
-
-    def quality(key: LadderKey) -> tuple[int, ...]:
-        if free_first.seeders_count_as_quality:
-            return key.parts
-        return tuple(p for step, p in zip(key.steps, key.parts, strict=True) if step is not LadderStep.SEEDERS)
-
-    return quality
-
-
 def _inverse(text: str) -> str:
     return "".join(chr(0x10FFFF - ord(c)) for c in text)
 
@@ -68,12 +56,13 @@ def select_release(
 ) -> Selection | NoSelection:
     if not releases:
         return NoSelection("no_release_listed", ())
+    ladder = Ladder.of(quality, free_first)
     rejected: list[tuple[str, Rejection]] = []
     keyed: list[tuple[Release, LadderKey]] = []
     for release in releases:
         why = rejection(release, quality)
         if why is None:
-            keyed.append((release, ladder_key(release, quality)))
+            keyed.append((release, ladder.key(release)))
         else:
             rejected.append((release.id, why))
     rejected.sort(key=lambda item: item[0])
@@ -84,15 +73,14 @@ def select_release(
     paid = [rk for rk in keyed if not rk[0].is_free]
     best_free = free[0] if free else None
     best_paid = paid[0] if paid else None
-    by_quality = quality_part(free_first)
     if free_first.mode == "floor" and best_free is not None:
         chosen, reason = best_free, "free_passes_floor"
     elif best_free is None:
         assert best_paid is not None
         chosen, reason = best_paid, "no_free_release_passes_floor"
-    elif best_paid is None or by_quality(best_paid[1]) <= by_quality(best_free[1]):
+    elif best_paid is None or not ladder.better(best_paid[1], best_free[1]):
         chosen = best_free
-        equal = best_paid is not None and by_quality(best_paid[1]) == by_quality(best_free[1])
+        equal = best_paid is not None and not ladder.better(best_free[1], best_paid[1])
         reason = "free_preferred_at_equal_quality" if equal else "free_is_best"
     else:
         chosen, reason = best_paid, "paid_strictly_better"

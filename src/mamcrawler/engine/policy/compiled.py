@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mamcrawler.engine.books.ladder import Ladder
 from mamcrawler.engine.policy.models import (
     AllCondition,
     AnyCondition,
@@ -24,6 +25,7 @@ from mamcrawler.engine.policy.params import (
     CategoriesParams,
     CompletionParams,
     FreeFirstParams,
+    LibraryParams,
     PacingParams,
     QualityParams,
     RatioParams,
@@ -154,6 +156,15 @@ class Policy:
     def schedule(self) -> ScheduleParams:
         return self.params_of(Concern.SCHEDULE)  # type: ignore[no-any-return]
 
+    @property
+    def library(self) -> LibraryParams:
+        return self.params_of(Concern.LIBRARY)  # type: ignore[no-any-return]
+
+    @property
+    def ladder(self) -> Ladder:
+        """The §5 ladder of this policy: the one way editions are compared."""
+        return Ladder.of(self.quality, self.free_first)
+
     def rule(self, rule_id: str) -> CompiledRule:
         return next(r for r in self.rules if r.id == rule_id)
 
@@ -168,6 +179,7 @@ _DEFAULT_PARAMS: dict[Concern, type] = {
     Concern.SNATCH: SnatchParams,
     Concern.SEEDING: SeedingParams,
     Concern.QUALITY: QualityParams,
+    Concern.LIBRARY: LibraryParams,
     Concern.FREE_FIRST: FreeFirstParams,
     Concern.COMPLETION: CompletionParams,
     Concern.PACING: PacingParams,

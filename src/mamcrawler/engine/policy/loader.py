@@ -9,7 +9,6 @@ Reads files only; writes nothing. Imports pydantic and sibling engine modules.""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +110,3 @@ def load_policy(directory: Path | str) -> Policy:
     if policy is None:
         raise PolicyError(issues)
     return policy
-
-
-def params_locations(policy: Policy) -> Mapping[Concern, str]:
-    return policy.sources

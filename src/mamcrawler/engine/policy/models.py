@@ -15,6 +15,7 @@ from mamcrawler.engine.policy.params import (
     CategoriesParams,
     CompletionParams,
     FreeFirstParams,
+    LibraryParams,
     PacingParams,
     QualityParams,
     RatioParams,
@@ -211,6 +212,13 @@ class QualityPolicy(_File):
     params: QualityParams = QualityParams()
 
 
+class LibraryPolicy(_File):
+    """§11 narrator, §13 integrity, §14 duplicates, §15 metadata and §16 swaps in the library."""
+
+    kind: Literal["library"]
+    params: LibraryParams = LibraryParams()
+
+
 class FreeFirstPolicy(_File):
     """§7 free-first and personal-freeleech buying."""
 
@@ -252,6 +260,7 @@ PolicyFile = Annotated[
     | SnatchPolicy
     | SeedingPolicy
     | QualityPolicy
+    | LibraryPolicy
     | FreeFirstPolicy
     | CompletionPolicy
     | PacingPolicy

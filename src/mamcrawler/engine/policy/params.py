@@ -116,6 +116,14 @@ class QualityParams(ParamsModel):
         return self
 
 
+class LibraryParams(ParamsModel):
+    """§13 integrity and §15 metadata after a download or a library scan."""
+
+    integrity_duration_tolerance: float = Field(
+        0.01, ge=0, le=0.5, description="§13 decoded duration may miss the listed runtime by this fraction."
+    )
+
+
 class FreeFirstParams(ParamsModel):
     """§7 free-first and personal-freeleech buying."""
 

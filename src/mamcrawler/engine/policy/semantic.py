@@ -15,24 +15,12 @@ Imports sibling engine modules."""
 
 from __future__ import annotations
 
+from mamcrawler.engine.actions import action_class
 from mamcrawler.engine.policy.compiled import CompiledRule, Policy
-from mamcrawler.engine.policy.vocabulary import ActionName
 from mamcrawler.engine.rules.strata import flag_strata
 from mamcrawler.engine.rules.trees import ORDERING_OPS, AllOf, AnyOf, Compare, Node, Scalar
 from mamcrawler.engine.world.catalogue import Kind, field_kind, namespaces_for
 from mamcrawler.errors import Issue
-
-_SUBJECT_ACTIONS = {
-    ActionName.ADD_TORRENT: "candidate",
-    ActionName.BUY_PERSONAL_FREELEECH: "candidate",
-    ActionName.ADD_TO_VIP_PENDING: "candidate",
-    ActionName.ADD_TO_WISHLIST: "candidate",
-    ActionName.REPLACE_EDITION: "candidate",
-    ActionName.RESUME_TORRENT: "torrent",
-    ActionName.PAUSE_TORRENT: "torrent",
-    ActionName.REANNOUNCE: "torrent",
-    ActionName.REMOVE_TORRENT: "torrent",
-}
 
 
 def _kind_of(value: Scalar) -> Kind:
@@ -98,7 +86,7 @@ def semantic_issues(policy: Policy) -> list[Issue]:
         for leaf in _leaves(rule.condition):
             issues.extend(_leaf_issues(rule, leaf, flags, flag_layers))
         for action in rule.actions:
-            needed = _SUBJECT_ACTIONS.get(action.name)
+            needed = action_class(action.name.value).subject
             if needed and needed != rule.subject.value:
                 issues.append(_issue(rule, None, "action_needs_subject", f"{action.name.value} needs a {needed} rule"))
     _, cyclic = flag_strata(policy.rules)

@@ -12,6 +12,9 @@ class SubjectKind(StrEnum):
     ACCOUNT = "account"
     CANDIDATE = "candidate"
     TORRENT = "torrent"
+    DOWNLOAD = "download"  # a finished download awaiting §13/§14/§16 (its audio scan)
+    METADATA = "metadata"  # one field of one library item the §15 order would change
+    ITEM = "item"  # a library item that shares its book with another item (§14 duplicates)
 
 
 class ActionName(StrEnum):
@@ -30,6 +33,11 @@ class ActionName(StrEnum):
     UNFREEZE_DOWNLOADS = "UnfreezeDownloads"
     REMOVE_TORRENT = "RemoveTorrent"
     ALERT = "Alert"
+    SWAP_EDITION = "SwapEdition"
+    REFUSE_EDITION = "RefuseEdition"
+    MARK_RELEASE_BAD = "MarkReleaseBad"
+    ACCEPT_DOWNLOAD = "AcceptDownload"
+    UPDATE_METADATA = "UpdateMetadata"
 
 
 class Concern(StrEnum):
@@ -45,6 +53,7 @@ class Concern(StrEnum):
     PACING = "pacing"
     CATEGORIES = "categories"
     SCHEDULE = "schedule"
+    LIBRARY = "library"
 
 
 # Evaluation layers follow SPEC "Priorities": VIP > ratio > free-first/quality > completeness
@@ -61,6 +70,7 @@ LAYER_OF: dict[Concern, int] = {
     Concern.PACING: 6,
     Concern.CATEGORIES: 6,
     Concern.SCHEDULE: 6,
+    Concern.LIBRARY: 4,
 }
 
 SECTION_OF: dict[Concern, str] = {
@@ -74,4 +84,5 @@ SECTION_OF: dict[Concern, str] = {
     Concern.PACING: "§6",
     Concern.CATEGORIES: "§4",
     Concern.SCHEDULE: "schedule",
+    Concern.LIBRARY: "§11 §13 §14 §15 §16",
 }

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from mamcrawler.engine.books.ladder import LadderKey, ladder_key
-from mamcrawler.engine.books.selection import NoSelection, quality_part, select_release
+from mamcrawler.engine.books.ladder import LadderKey
+from mamcrawler.engine.books.selection import NoSelection, select_release
 from mamcrawler.engine.policy.compiled import Policy
 from mamcrawler.engine.rules.rows import Row
 from mamcrawler.engine.rules.trees import Scalar
@@ -28,9 +28,9 @@ def _client_editions(policy: Policy, snapshot: FactSnapshot) -> dict[str, list[L
         if not t.book_key:
             continue
         if t.release_id and t.release_id in releases:
-            out[t.book_key].append(ladder_key(releases[t.release_id], policy.quality))
+            out[t.book_key].append(policy.ladder.key(releases[t.release_id]))
         elif t.hash in library_by_hash:
-            out[t.book_key].append(ladder_key(library_by_hash[t.hash], policy.quality))
+            out[t.book_key].append(policy.ladder.key(library_by_hash[t.hash]))
         else:
             out[t.book_key].append(None)
     return out
@@ -76,7 +76,7 @@ def build_candidates(
     headroom = shared.get("account.download_headroom_gib")
     spendable = shared.get("account.points_spendable")
     wants, missing = _wants(policy, snapshot, library_known)
-    quality = quality_part(policy.free_first)  # §14/§16: more seeders never make an edition better
+    ladder = policy.ladder  # §14/§16: more seeders never make an edition better
     candidates: list[Candidate] = []
     skipped: list[Skipped] = []
     for want in wants:
@@ -90,11 +90,11 @@ def build_candidates(
             continue
         chosen = selection.chosen
         item = library.get(want.book_key)
-        item_key = ladder_key(item, policy.quality) if item else None
+        item_key = ladder.key(item) if item else None
         size_gib = None if chosen.size_bytes is None else chosen.size_bytes / GIB
         held = client_editions.get(want.book_key, [])
         # §16: strictly better than every edition the client holds (unknown quality: not better)
-        better_than_client = all(k is not None and quality(selection.key) > quality(k) for k in held)
+        better_than_client = all(k is not None and ladder.better(selection.key, k) for k in held)
         own: dict[str, Scalar | None] = {
             "candidate.release_id": chosen.id,
             "candidate.book_key": want.book_key,
@@ -108,10 +108,14 @@ def build_candidates(
             "candidate.has_free_alternative": selection.has_free_alternative,
             "candidate.paid_strictly_better": selection.paid_strictly_better,
             "candidate.library_has_book": (item is not None) if library_known else None,
-            "candidate.better_than_library": (item_key is None or quality(selection.key) > quality(item_key))
+            "candidate.better_than_library": (item_key is None or ladder.better(selection.key, item_key))
             if library_known
             else None,
-            "candidate.in_client": (want.book_key in in_client_books or chosen.id in in_client_releases)
+            # §13: a re-download is of another release; the bad one may keep seeding meanwhile.
+            "candidate.in_client": (
+                chosen.id in in_client_releases
+                or (want.source is not WantSource.INTEGRITY_REDOWNLOAD and want.book_key in in_client_books)
+            )
             if client_known
             else None,
             "candidate.release_in_client": (chosen.id in in_client_releases) if client_known else None,

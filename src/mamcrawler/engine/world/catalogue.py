@@ -28,6 +28,8 @@ _EVT = frozenset({Source.TRACKER_RULES})
 _MEM: frozenset[Source] = frozenset()
 _QB = frozenset({Source.QBITTORRENT})
 _CAND = frozenset({Source.LIBRARY, Source.QBITTORRENT})
+_DL = frozenset({Source.AUDIO, Source.QBITTORRENT})
+_LIB = frozenset({Source.LIBRARY})
 
 
 def _f(kind: Kind, sources: frozenset[Source], meaning: str) -> Field:
@@ -118,6 +120,26 @@ FIELDS: dict[str, Field] = {
     "torrent.superior_edition_seeding": _f("bool", _QB, "A strictly better edition is seeding."),
     "torrent.seeders": _f("number", _QB, "Seeders in the swarm."),
     "torrent.leechers": _f("number", _QB, "Leechers in the swarm."),
+    # download.* — a finished download of ours, its audio scanned (§11, §13, §14, §16)
+    "download.hash": _f("str", _DL, "Info-hash of the finished download."),
+    "download.release_known": _f("bool", _DL, "The release it came from is listed this cycle."),
+    "download.integrity_ok": _f("bool", _DL, "§13 files, decode and duration (within library tolerance) all pass."),
+    "download.integrity_reason": _f("str", _DL, "ok, or why §13 failed (size_mismatch, undecodable, duration…)."),
+    "download.library_has_book": _f("bool", _DL | _LIB, "The library already holds an edition of the book."),
+    "download.better_than_library": _f("bool", _DL | _LIB, "Strictly better than the library's edition (§5)."),
+    "download.narrator_heard": _f("str", _DL, "§11 who reads the opening (unknown when not detected)."),
+    "download.narrator_matches": _f("bool", _DL, "The heard narrator is one the listing names."),
+    # metadata.* — one field of one library item the §15 order would change
+    "metadata.item_id": _f("str", _LIB, "Library item id."),
+    "metadata.field": _f("str", _LIB, "title, authors, narrators, series, series_number, description…"),
+    "metadata.source": _f(
+        "str", _LIB, "§15 source of the new value: scan, provider, narrator_source, torrent, verified."
+    ),
+    "metadata.conflict": _f("bool", _LIB, "Sources disagreed on the field (the §15 order chose)."),
+    "metadata.library_empty": _f("bool", _LIB, "The library has no value for the field yet."),
+    # item.* — a library item whose book the library holds more than once (§14)
+    "item.weaker_duplicate": _f("bool", _LIB, "Another item of the same book is the edition to keep (§5)."),
+    "item.keep": _f("str", _LIB, "Id of the item of the same book to keep."),
 }
 
 
@@ -132,6 +154,6 @@ def field_kind(path: str, declared_flags: frozenset[str]) -> Kind | None:
 def namespaces_for(subject: str) -> frozenset[str]:
     """Namespaces a rule about ``subject`` may read."""
     shared = {"account", "events", "state", "flags"}
-    if subject in ("candidate", "torrent"):
+    if subject in ("candidate", "torrent", "download", "metadata", "item"):
         shared.add(subject)
     return frozenset(shared)

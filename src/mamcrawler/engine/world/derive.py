@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from mamcrawler.engine.books.ladder import LadderKey, ladder_key
-from mamcrawler.engine.books.selection import Selection, quality_part
+from mamcrawler.engine.books.ladder import LadderKey
+from mamcrawler.engine.books.selection import Selection
 from mamcrawler.engine.policy.compiled import Policy
 from mamcrawler.engine.rules.rows import Row
 from mamcrawler.engine.rules.trees import Scalar
 from mamcrawler.engine.world.catalogue import FIELDS
+from mamcrawler.engine.world.library import LibraryWork, library_work
 from mamcrawler.facts import (
     EventKind,
     FactSnapshot,
@@ -81,6 +82,7 @@ class World:
     gapped: frozenset[Source]
     prices: Prices
     library_hashes: frozenset[str] | None = None  # torrents the library's items use; None when unknown
+    library: LibraryWork = field(default_factory=lambda: LibraryWork((), {}, {}))  # download + metadata rows
 
 
 def gapped_sources(policy: Policy, snapshot: FactSnapshot, now: datetime) -> frozenset[Source]:
@@ -200,9 +202,9 @@ def _torrent_quality(
     t: Torrent, releases: dict[str, Release], by_hash: dict[str, LibraryItem], policy: Policy
 ) -> LadderKey | None:
     if t.release_id and t.release_id in releases:
-        return ladder_key(releases[t.release_id], policy.quality)
+        return policy.ladder.key(releases[t.release_id])
     item = by_hash.get(t.hash)
-    return ladder_key(item, policy.quality) if item else None
+    return policy.ladder.key(item) if item else None
 
 
 def _torrent_rows(policy: Policy, snapshot: FactSnapshot, shared: dict[str, Scalar | None]) -> tuple[Row, ...]:
@@ -213,7 +215,7 @@ def _torrent_rows(policy: Policy, snapshot: FactSnapshot, shared: dict[str, Scal
     for t in snapshot.torrents:
         if t.book_key:
             by_book[t.book_key].append(t)
-    quality = quality_part(policy.free_first)  # a bigger swarm is not a superior edition
+    ladder = policy.ladder  # a bigger swarm is not a superior edition
     keys: dict[str, LadderKey | None] = {}  # ladder keys, only for books held more than once
     for group in by_book.values():
         if len(group) > 1:
@@ -229,7 +231,7 @@ def _torrent_rows(policy: Policy, snapshot: FactSnapshot, shared: dict[str, Scal
             mine = keys[t.hash]
             others = [(tt, keys[tt.hash]) for tt in group if tt.hash != t.hash]
             if mine is not None and all(k is not None for _, k in others):
-                better = [tt for tt, k in others if k is not None and quality(k) > quality(mine)]
+                better = [tt for tt, k in others if k is not None and ladder.better(k, mine)]
                 superior_exists = bool(better)
                 superior_seeding = any(tt.state in (TorrentState.SEEDING, TorrentState.STALLED_UPLOAD) for tt in better)
         own: dict[str, Scalar | None] = {
@@ -280,4 +282,5 @@ def build_world(policy: Policy, snapshot: FactSnapshot, now: datetime) -> World:
         library_hashes=None
         if Source.LIBRARY in gapped
         else frozenset(i.torrent_hash for i in snapshot.library if i.torrent_hash),
+        library=library_work(policy, snapshot, shared, gapped),
     )

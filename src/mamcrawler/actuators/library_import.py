@@ -6,8 +6,10 @@ folder watcher's ``files added`` hand-off; a full library scan only when the wat
 off, with a warning). The book is waited for (bounded) among the newest items, given its
 §15 metadata (never an empty value), a narrator heard in its opening is recorded as
 verified, and the item id is recorded. Every step can run again: a retry after a timeout
-copies nothing twice and finds the item if it has appeared meanwhile.
-Imports the Audiobookshelf adapter, ``facts``, ``store``, ``errors`` and ``library_flow``."""
+copies nothing twice and finds the item if it has appeared meanwhile. Performed by
+:class:`actuators.library.LibraryActuator` for an ``AcceptDownload`` decision (it moves
+files and writes to Audiobookshelf, so it lives among the actuators).
+Imports the Audiobookshelf adapter, ``engine.books``, ``facts``, ``store`` and ``errors``."""
 
 from __future__ import annotations
 
@@ -15,23 +17,93 @@ import logging
 import re
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any, Protocol
 
 from mamcrawler.adapters.audiobookshelf import AbsClient, AbsLibrary, PathMap
-from mamcrawler.app.jobs.library_flow import apply_download_metadata
+from mamcrawler.engine.books.canonical import Source, metadata_changes, resolve
 from mamcrawler.errors import ServiceError, ServiceUnavailable
-from mamcrawler.facts import Release, Torrent
+from mamcrawler.facts import LibraryItem, Release
 from mamcrawler.store import StateStore
 from mamcrawler.store.verified import record_verified
 
-__all__ = ["IMPORTED", "LibraryImport", "folder_name"]
+__all__ = ["IMPORTED", "LibraryImport", "NewBookImport", "apply_download_metadata", "folder_name"]
 
 log = logging.getLogger("mamcrawler.library.import")
 IMPORTED = "imported"  # state key prefix: imported:<torrent hash> → item id and folder
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+
+
+class NewBookImport(Protocol):
+    def run(
+        self, torrent_hash: str, name: str, release: Release | None, audio: Sequence[Path], heard: Sequence[str]
+    ) -> str: ...
+
+
+class MetadataWriter(Protocol):
+    def update_metadata(self, item_id: str, changes: Mapping[str, Any]) -> Any: ...
+
+
+def abs_metadata(field: str, value: Any, series: str | None, series_number: float | None = None) -> dict[str, Any]:
+    """One canonical field change in Audiobookshelf's ``media.metadata`` shape (a series
+    is sent with its number, so changing one never drops the other)."""
+    if field == "authors":
+        return {"authors": [{"name": a} for a in value]}
+    if field in ("series", "series_number"):
+        name = value if field == "series" else series
+        number = value if field == "series_number" else series_number
+        if not name:
+            return {}
+        return {"series": [{"name": name, "sequence": "" if number is None else f"{float(number):g}"}]}
+    if field == "narrators":
+        return {"narrators": list(value)}
+    if field in ("title", "description"):
+        return {field: value}
+    if field == "published":
+        return {"publishedYear": value}
+    return {}
+
+
+def apply_download_metadata(
+    library: MetadataWriter, item: LibraryItem, release: Release, heard: Sequence[str]
+) -> dict[str, Any]:
+    """§15 for a downloaded edition now in ``item``: the narrator source (the tracker's
+    narrators), the torrent's metadata and the library's own are resolved — never a verified
+    field, never an empty value — and the real changes are sent. Returns them."""
+    torrent_meta = {
+        "title": release.title,
+        "authors": list(release.authors),
+        "series": release.series,
+        "series_number": release.series_number,
+    }
+    current = {
+        "title": item.title,
+        "authors": list(item.authors),
+        "narrators": list(item.narrators),
+        "series": item.series,
+        "series_number": item.series_number,
+    }
+    canonical = resolve(
+        {
+            Source.NARRATOR_SOURCE: {"narrators": list(release.narrators)},
+            Source.TORRENT: torrent_meta,
+            Source.LIBRARY: current,
+        },
+        library_validated=frozenset(item.verified_fields),
+        narrator_heard=heard,
+    )
+    changes = metadata_changes(current, canonical.values, verified=frozenset(item.verified_fields))
+    if changes:
+        body: dict[str, Any] = {}
+        series, number = canonical.values.get("series"), canonical.values.get("series_number")
+        for name, value in changes.items():
+            body.update(abs_metadata(name, value, series, number))
+        if body:
+            library.update_metadata(item.id, body)
+    return changes
 
 
 def _safe(name: str, fallback: str) -> str:
@@ -61,13 +133,15 @@ class LibraryImport:
     sleep: Callable[[float], None] = time.sleep
     monotonic: Callable[[], float] = time.monotonic
 
-    def run(self, torrent: Torrent, release: Release | None, audio: Sequence[Path], heard: Sequence[str]) -> str:
+    def run(
+        self, torrent_hash: str, name: str, release: Release | None, audio: Sequence[Path], heard: Sequence[str]
+    ) -> str:
         """Import the torrent's audio; the new item's id. Raises ``ServiceUnavailable``
         (``import_timeout``) when ABS has not shown the book in time — tried again later."""
         if not audio:
-            raise ValueError(f"{torrent.name}: no audio files to import")
+            raise ValueError(f"{name}: no audio files to import")
         target = self._target()
-        title = release.title if release else torrent.name
+        title = release.title if release else name
         authors = release.authors if release else ()
         relative = folder_name(title, authors, release.series if release else None, _number(release))
         remote_folder = f"{target.folders[0].rstrip('/')}/{relative.as_posix()}"
@@ -83,8 +157,8 @@ class LibraryImport:
             apply_download_metadata(self.library, item.fact, release, heard)
         if heard:
             record_verified(self.state, item.id, {"narrators": list(heard)}, now=now)
-        self.state.put(f"{IMPORTED}:{torrent.hash}", {"item_id": item.id, "folder": remote_folder}, now=now)
-        log.info("imported %s into %s as %s", torrent.name, remote_folder, item.id)
+        self.state.put(f"{IMPORTED}:{torrent_hash}", {"item_id": item.id, "folder": remote_folder}, now=now)
+        log.info("imported %s into %s as %s", name, remote_folder, item.id)
         return item.id
 
     def _target(self) -> AbsLibrary:
