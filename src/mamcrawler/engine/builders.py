@@ -31,6 +31,7 @@ from mamcrawler.engine.actions import (
     SetSeedingAllocation,
     UnfreezeDownloads,
 )
+from mamcrawler.engine.economy.wedge import download_terms
 from mamcrawler.engine.policy.compiled import CompiledAction
 from mamcrawler.engine.policy.vocabulary import ActionName
 from mamcrawler.engine.rules.rows import Row
@@ -97,15 +98,17 @@ def _buy_pfl(args: Args, row: Row, world: World, c: Candidate | None) -> Action:
 def _add_torrent(args: Args, row: Row, world: World, c: Candidate | None) -> Action:
     cand = _need(c)
     chosen = cand.selection.chosen
-    bought = bool(args.get("bought_freeleech", False))
+    bought = bool(args.get("bought_freeleech", False)) and not chosen.is_free
+    free, wedge = download_terms(chosen, row, wedge_asked=bool(args.get("wedge", False)), bought=bought)
     return AddTorrent(
         release_id=chosen.id,
         book_key=cand.want.book_key,
         source=chosen.source.value,
         tracker_id=chosen.tracker_id,
         size_bytes=chosen.size_bytes,
-        free=chosen.is_free or bought,
-        bought_freeleech=bought and not chosen.is_free,
+        free=free,
+        bought_freeleech=bought,
+        wedge=wedge,
         category=str(args.get("category", "audiobooks")),
         want_source=cand.want.source.value,
     )

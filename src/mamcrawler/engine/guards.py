@@ -20,6 +20,7 @@ from mamcrawler.engine.actions import (
     RemoveTorrent,
     ResumeTorrent,
 )
+from mamcrawler.engine.economy.vip_steps import economy_guard
 from mamcrawler.engine.policy.compiled import Policy
 from mamcrawler.engine.rules.rows import Row
 from mamcrawler.engine.world.derive import Candidate, World
@@ -68,6 +69,7 @@ class Ledger:
                 self.purchases_today += 1
             if isinstance(action, AddTorrent):
                 self.downloads_left -= 1
+                self.wedges -= action.wedge != "none"
                 self.books_added.add(action.book_key)
             if isinstance(action, RemoveTorrent):
                 self.removals += 1
@@ -96,6 +98,8 @@ def check_guards(
     ratio = _num(row, "account.ratio")
     ratio_p = policy.ratio
     for action in actions:
+        if code := economy_guard(policy.vip, policy.free_first, ledger.wedges, action, row):
+            return code
         if isinstance(action, BuyVip | BuyUploadCredit | BuyPersonalFreeleech):
             if ledger.points is None:
                 return "guard_points_unknown"

@@ -290,6 +290,7 @@ class World:
             vip_until=self.vip_until,
             unsatisfied_count=self.unsatisfied(),
             unsatisfied_limit=self.scenario.account.unsatisfied_limit,
+            auto_wedge=self.scenario.account.auto_wedge,
         )
 
     def memory(self) -> Memory:

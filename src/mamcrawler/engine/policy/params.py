@@ -22,6 +22,9 @@ class VipParams(ParamsModel):
     renewal_weeks: int = Field(4, gt=0, description="Weeks in one VIP renewal (5,000 points by default).")
     max_days: int = Field(90, gt=0, description="The tracker's cap on VIP days held.")
     purchase_weeks: tuple[int, ...] = Field((4, 8, 12), min_length=1, description="Durations the store sells.")
+    min_purchase_weeks: int = Field(
+        1, ge=1, description="The tracker's minimum for automated VIP purchases (weeks per purchase)."
+    )
     surplus_to_upload: bool = Field(True, description="Spend surplus beyond the VIP cap on upload credit.")
     upload_points_per_gib: int = Field(500, gt=0, description="Upload credit price when the store was not read.")
     upload_min_lot_gib: int = Field(50, gt=0, description="Automated upload-credit buys are at least this many GiB.")
@@ -128,6 +131,15 @@ class FreeFirstParams(ParamsModel):
     personal_freeleech_points: int = Field(50000, gt=0, description="Price when the store was not read.")
     allow_ratio_costing: bool = Field(False, description="Allow paid downloads that cost ratio.")
     ratio_costing_margin_gib: float = Field(5, ge=0, description="Upload buffer left after a ratio-costing download.")
+    wedge_min_size_gib: float = Field(
+        0.25,
+        ge=0,
+        description="A wedge goes only on paid releases at least this big (smaller ones wait or cost ratio).",
+    )
+    store_freeleech: bool = Field(
+        False,
+        description="Also buy personal freeleech through the bonus store (refused for API sessions since 2026).",
+    )
 
 
 class CompletionParams(ParamsModel):

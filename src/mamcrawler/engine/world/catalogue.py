@@ -40,6 +40,7 @@ FIELDS: dict[str, Field] = {
     "account.ratio_over_floor": _f("number", _ACC, "Ratio minus ratio.floor (negative below the floor)."),
     "account.bonus_points": _f("number", _ACC, "Bonus points held."),
     "account.wedges": _f("number", _ACC, "Freeleech wedges held."),
+    "account.auto_wedge": _f("bool", _ACC, "The site spends a wedge on every paid download (MAM_AUTO_WEDGE)."),
     "account.user_class": _f("str", _ACC, "User class name."),
     "account.is_vip": _f("bool", _ACC, "VIP time remains."),
     "account.vip_days_left": _f("number", _ACC, "Days of VIP left (0 when not VIP)."),
@@ -95,6 +96,15 @@ FIELDS: dict[str, Field] = {
     ),
     "candidate.headroom_after_gib": _f("number", _CAND | _ACC, "Download headroom left after it at full cost."),
     "candidate.vip_only": _f("bool", _CAND, "A VIP-only torrent."),
+    "candidate.free_for_account": _f(
+        "bool", _CAND | _ACC, "Costs this account no ratio (free, personal, or VIP-free for a VIP member)."
+    ),
+    "candidate.wedge_gate": _f(
+        "str",
+        _CAND | _ACC,
+        "What decides a wedge: spend, auto_wedge, auto_wedge_none_left, free_for_account, no_wedge, "
+        "wedge_reserve, size_unknown, below_size_floor.",
+    ),
     # torrent.* — one torrent in qBittorrent (§10)
     "torrent.hash": _f("str", _QB, "Info-hash."),
     "torrent.state": _f("str", _QB, "downloading, seeding, paused_upload, stalled_download…"),

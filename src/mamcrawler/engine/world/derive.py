@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from mamcrawler.engine.books.ladder import LadderKey, ladder_key
 from mamcrawler.engine.books.selection import Selection, quality_part
+from mamcrawler.engine.economy.vip_steps import largest_step
 from mamcrawler.engine.policy.compiled import Policy
 from mamcrawler.engine.rules.rows import Row
 from mamcrawler.engine.rules.trees import Scalar
@@ -120,10 +121,7 @@ def _account_values(
     def weeks_within(budget: int | None) -> int | None:
         if budget is None:
             return None
-        fits = [
-            w for w in vip.purchase_weeks if days_left + 7 * w <= vip.max_days and w * prices.vip_per_week <= budget
-        ]
-        return max(fits, default=0)
+        return largest_step(days_left, budget, prices.vip_per_week, vip)  # API-sized steps, under the cap
 
     spendable = None if points is None else points - protected
     gib = None
@@ -142,6 +140,7 @@ def _account_values(
         "account.ratio_over_floor": None if acc.ratio is None else round(acc.ratio - ratio.floor, 9),
         "account.bonus_points": points,
         "account.wedges": acc.wedges,
+        "account.auto_wedge": bool(acc.auto_wedge),
         "account.user_class": acc.user_class.value,
         "account.is_vip": days_left > 0,
         "account.vip_days_left": round(days_left, 6),
