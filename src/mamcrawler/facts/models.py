@@ -47,6 +47,9 @@ class Account(FactModel):
     auto_wedge: bool | None = Field(
         None, description="The site's Automatic Freeleech Wedge preference (a setting; None = not told)."
     )
+    store_freeleech_refused: bool = Field(
+        False, description="The tracker refused personal freeleech through the bonus store for good (2026)."
+    )
 
 
 class EventKind(StrEnum):

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from mamcrawler.errors import MamcrawlerError, ServiceError
 from mamcrawler.facts import FactGap, FactSnapshot, PausedBy, Provenance, Source, TorrentState, Want, WantSource
 from mamcrawler.store import BAD_RELEASES, VIP_PENDING, StateStore
+from mamcrawler.store.tracker_account import TrackerAccountMemory
 
 log = logging.getLogger("mamcrawler.sensors.sources")
 
@@ -111,9 +112,11 @@ class QbitSensor:
         for entry in self.journal.entries(action_type="AddTorrent"):
             if entry.status == "applied" and entry.outcome and "hash" in entry.outcome:
                 known[str(entry.outcome["hash"])] = entry.action
+        paid = TrackerAccountMemory(self.state).arrived_paid()  # wedge downloads that arrived paid
         facts = []
         for t in torrents:
             action = known.get(t.hash)
+            arrived_paid = getattr(action, "release_id", None) in paid
             paused_by = PausedBy.NOBODY
             if t.state in (TorrentState.PAUSED_UPLOAD, TorrentState.PAUSED_DOWNLOAD):
                 paused_by = PausedBy.MAMCRAWLER if t.hash in frozen else PausedBy.USER
@@ -121,7 +124,8 @@ class QbitSensor:
                 t.model_copy(
                     update={
                         "added_by_mamcrawler": "mamcrawler" in t.tags or action is not None,
-                        "free": "mamcrawler-free" in t.tags or bool(action is not None and action.free),
+                        "free": ("mamcrawler-free" in t.tags or bool(action is not None and action.free))
+                        and not arrived_paid,
                         "paused_by": paused_by,
                         "release_id": getattr(action, "release_id", None),
                         "book_key": getattr(action, "book_key", None),

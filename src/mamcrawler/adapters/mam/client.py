@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -27,9 +28,9 @@ from mamcrawler.adapters.mam.parse import SearchPage, parse_account, parse_searc
 from mamcrawler.adapters.mam.polite import Politeness
 from mamcrawler.adapters.mam.values import as_int, as_time
 from mamcrawler.errors import ServiceError, ServiceProtocolError, ServiceUnavailable
-from mamcrawler.facts import Account
+from mamcrawler.facts import Account, FreeKind
 
-__all__ = ["CookieStore", "MamClient"]
+__all__ = ["STORE_ROUTE_REFUSED", "CookieStore", "MamClient", "store_route_refused"]
 
 log = logging.getLogger("mamcrawler.tracker")
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
@@ -39,7 +40,17 @@ ACCOUNT = "/jsonLoad.php"
 STORE = "/json/bonusBuy.php"
 HISTORY = "/json/userBonusHistory.php"
 DOWNLOAD = "/tor/download.php"
+STORE_ROUTE_REFUSED = "store_route_refused"
+WEDGE_FLAG = re.compile(r"[A-Za-z0-9_]+(=[A-Za-z0-9_]*)?")
 _HISTORY_TYPES = {"vip": ("vip",), "upload": ("upload",), "personal_freeleech": ("personalfl", "personal_fl", "fl")}
+
+
+def store_route_refused(err: ServiceError) -> bool:
+    """The 2026 answer to a personal-freeleech purchase by an API session: HTTP 410, or a
+    refusal saying "Not allowed via API" — a permanent capability change, never retried."""
+    if err.code in ("gone", STORE_ROUTE_REFUSED):
+        return True
+    return err.code == "purchase_refused" and "not allowed via api" in str(err).lower()
 
 
 class CookieStore(Protocol):
@@ -104,7 +115,7 @@ class MamClient:
 
     def _send(self, path: str, params: Sequence[tuple[str, str]]) -> httpx.Response:
         request = self._http.build_request(
-            "GET", path, params=list(params), headers={"Cookie": f"{COOKIE}={self._cookie}"}
+            "GET", path, params=list(params) or None, headers={"Cookie": f"{COOKIE}={self._cookie}"}
         )
         if request.url.host != urlsplit(self.base_url).hostname:
             raise ServiceError("tracker", "foreign_host", f"refusing to send the tracker cookie to {request.url.host}")
@@ -139,8 +150,10 @@ class MamClient:
 
     def _json(self, path: str, params: Sequence[tuple[str, str]] = ()) -> Any:
         response = self._request(path, params)
-        if response.status_code in (404, 410):
-            raise ServiceError("tracker", "not_found", f"{path}: HTTP {response.status_code}")
+        if response.status_code == 410:
+            raise ServiceError("tracker", "gone", f"{path}: HTTP 410")
+        if response.status_code == 404:
+            raise ServiceError("tracker", "not_found", f"{path}: HTTP 404")
         if response.status_code != 200:
             raise ServiceProtocolError("tracker", "unexpected_status", f"{path}: HTTP {response.status_code}")
         try:
@@ -161,8 +174,15 @@ class MamClient:
     def account(self) -> Account:
         return parse_account(self._json(ACCOUNT, [("snatch_summary", "1")]))
 
-    def download_torrent(self, tracker_id: int) -> bytes:
-        response = self._request(DOWNLOAD, [("tid", str(tracker_id))])
+    def download_torrent(self, tracker_id: int, *, wedge_flag: str | None = None) -> bytes:
+        """The ``.torrent``; with ``wedge_flag`` (the ``MAM_WEDGE_FLAG`` setting, ``fl`` or
+        ``fl=1``…) appended to the link, the site spends a freeleech wedge on it (2026)."""
+        if wedge_flag is None:
+            response = self._request(DOWNLOAD, [("tid", str(tracker_id))])
+        else:
+            if not WEDGE_FLAG.fullmatch(wedge_flag):
+                raise ServiceError("tracker", "bad_wedge_flag", "the wedge flag must look like fl or fl=1")
+            response = self._request(f"{DOWNLOAD}?tid={int(tracker_id)}&{wedge_flag}")
         if response.status_code in (404, 410):
             raise ServiceError("tracker", "torrent_gone", f"torrent {tracker_id}: HTTP {response.status_code}")
         data = response.content
@@ -193,7 +213,26 @@ class MamClient:
             raise ServiceError("tracker", "no_wedge_left", "the account holds no wedge; the store would take points")
         stamp = str(self._epoch_ms() // 1000)
         params = [("spendtype", "personalFL"), ("torrentid", str(tracker_id)), ("timestamp", stamp)]
-        return self._buy(f"{STORE}/{stamp}", params)
+        try:
+            return self._buy(f"{STORE}/{stamp}", params)
+        except ServiceError as err:
+            if store_route_refused(err):
+                raise ServiceError(
+                    "tracker",
+                    STORE_ROUTE_REFUSED,
+                    "personal freeleech through the bonus store is refused for API "
+                    f"sessions ({err.code}); wedges are spent at download time instead",
+                ) from None
+            raise
+
+    def personal_freeleech(self, tracker_id: int) -> bool | None:
+        """Does the search show this torrent as personal freeleech now (it lags a purchase
+        by 5–20 minutes)? ``None`` when the torrent was not found."""
+        page = self.search([("tor[id]", str(int(tracker_id))), ("tor[searchType]", "all")])
+        for release in page.releases:
+            if release.tracker_id == tracker_id:
+                return release.free is FreeKind.PERSONAL_FREELEECH
+        return None
 
     def purchase_seen(self, kind: str, detail: str) -> bool | None:
         """Does the bonus history of the last day show this purchase? ``None``: cannot tell."""

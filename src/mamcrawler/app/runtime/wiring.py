@@ -14,10 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mamcrawler.actuators.files import FolderTorrentFiles, TrackerTorrentFiles
+from mamcrawler.actuators.files import FolderTorrentFiles
 from mamcrawler.actuators.live import LiveExecutor
 from mamcrawler.actuators.ports import TorrentFiles
 from mamcrawler.actuators.reconcile import Settled, reconcile
+from mamcrawler.actuators.wedges import RefusalAwareStore, WedgeDownloads
 from mamcrawler.adapters.audio import NarratorDetector, NarratorGuess
 from mamcrawler.adapters.audiobookshelf import AbsClient
 from mamcrawler.adapters.mam import MamClient
@@ -37,6 +38,7 @@ from mamcrawler.sensors.facts_file import read_facts_file
 from mamcrawler.sensors.sources import FunctionSensor, QbitSensor, Sensor
 from mamcrawler.sensors.tracker import tracker_sensors
 from mamcrawler.store import ActionJournal, Database, StateStore, StoredCookie
+from mamcrawler.store.tracker_account import TrackerAccountMemory
 
 log = logging.getLogger("mamcrawler.wiring")
 
@@ -131,7 +133,7 @@ def build_services(
             prowlarr = ProwlarrClient(
                 settings.prowlarr_url, settings.prowlarr_api_key.get_secret_value(), proxy=settings.prowlarr_proxy
             )
-        sensors.extend(tracker_sensors(mam, state, clock, prowlarr=prowlarr))
+        sensors.extend(tracker_sensors(mam, state, clock, prowlarr=prowlarr, auto_wedge=settings.mam_auto_wedge))
     else:
         log.warning("tracker not configured; add MAM_ID= (the session cookie) to use it")
     library = None
@@ -157,8 +159,9 @@ def build_services(
     if settings.torrent_dir:
         files = FolderTorrentFiles(Path(settings.torrent_dir))
     elif mam is not None:
-        files = TrackerTorrentFiles(mam)
-    executor = LiveExecutor(journal, state, torrents=qbit, files=files, store=mam, clock=clock)
+        files = WedgeDownloads(mam, TrackerAccountMemory(state), flag=settings.mam_wedge_flag, clock=clock)
+    store = RefusalAwareStore(mam, TrackerAccountMemory(state), clock) if mam is not None else None
+    executor = LiveExecutor(journal, state, torrents=qbit, files=files, store=store, clock=clock)
     cycle = Cycle(db, state, executor, evaluator_named(settings.evaluator), settings.journal_file, settings.secrets())
     keeper = PolicyKeeper(settings.policies_dir, policy_tests or policy_test_problems())
     return Services(

@@ -2,11 +2,12 @@
 ``vip.min_purchase_weeks`` (one week) and never takes the VIP held past ``vip.max_days``;
 the price per week is the store's when it was read. Also the wedge guards of a download:
 a wedge is never spent beyond the reserve or when none is left. These are the nets under
-the YAML, hooked into ``engine.guards``. Pure; imports sibling engine modules."""
+the YAML, hooked into ``engine.guards``; and a personal-freeleech purchase through a store
+route the tracker refused for good is never proposed to the executor. Pure; imports sibling engine modules."""
 
 from __future__ import annotations
 
-from mamcrawler.engine.actions import Action, AddTorrent, BuyVip
+from mamcrawler.engine.actions import Action, AddTorrent, BuyPersonalFreeleech, BuyVip
 from mamcrawler.engine.policy.params import FreeFirstParams, VipParams
 from mamcrawler.engine.rules.rows import Row
 
@@ -51,4 +52,6 @@ def economy_guard(
         return vip_step_guard(vip, action, row)
     if isinstance(action, AddTorrent):
         return wedge_guard(free_first, wedges_left, action)
+    if isinstance(action, BuyPersonalFreeleech) and row.get("account.store_freeleech_refused") is not False:
+        return "guard_store_route_refused"  # refused for good (or unknown): never sent
     return None

@@ -41,6 +41,9 @@ FIELDS: dict[str, Field] = {
     "account.bonus_points": _f("number", _ACC, "Bonus points held."),
     "account.wedges": _f("number", _ACC, "Freeleech wedges held."),
     "account.auto_wedge": _f("bool", _ACC, "The site spends a wedge on every paid download (MAM_AUTO_WEDGE)."),
+    "account.store_freeleech_refused": _f(
+        "bool", _ACC, "The tracker refused personal freeleech via the bonus store for good; never sent again."
+    ),
     "account.user_class": _f("str", _ACC, "User class name."),
     "account.is_vip": _f("bool", _ACC, "VIP time remains."),
     "account.vip_days_left": _f("number", _ACC, "Days of VIP left (0 when not VIP)."),

@@ -141,6 +141,7 @@ def _account_values(
         "account.bonus_points": points,
         "account.wedges": acc.wedges,
         "account.auto_wedge": bool(acc.auto_wedge),
+        "account.store_freeleech_refused": acc.store_freeleech_refused,
         "account.user_class": acc.user_class.value,
         "account.is_vip": days_left > 0,
         "account.vip_days_left": round(days_left, 6),
