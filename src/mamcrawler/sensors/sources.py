@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from mamcrawler.errors import MamcrawlerError, ServiceError
+from mamcrawler.errors import CriticalBlock, MamcrawlerError, ServiceError
 from mamcrawler.facts import FactGap, FactSnapshot, PausedBy, Provenance, Source, TorrentState, Want, WantSource
 from mamcrawler.store import BAD_RELEASES, VIP_PENDING, StateStore
 from mamcrawler.store.tracker_account import TrackerAccountMemory
@@ -48,6 +48,10 @@ class FunctionSensor:
         except ServiceError as err:
             log.warning("%s unavailable: %s", self.source.value, err.code)
             return Reading(self.source, gap=FactGap(source=self.source, code=err.code, message=str(err), since=now))
+        except CriticalBlock as err:  # the facts are unknown, never zeros; a human must act
+            log.error("%s blocked: %s", self.source.value, err)
+            gap = FactGap(source=self.source, code=err.code, message=str(err), since=now, critical=True)
+            return Reading(self.source, gap=gap)
         except MamcrawlerError as err:
             log.warning("%s unavailable: %s", self.source.value, type(err).__name__)
             return Reading(self.source, gap=FactGap(source=self.source, code="error", message=str(err), since=now))

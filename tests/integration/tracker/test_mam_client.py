@@ -162,7 +162,6 @@ def test_torrent_download_and_its_failures(fake: tuple[str, TrackerState]) -> No
 @pytest.mark.parametrize(
     ("mode", "code"),
     [
-        ("html", "html_instead_of_json"),
         ("huge", "answer_too_large"),
         ("storm:9", "throttled"),
         ("error:9", "server_error"),

@@ -25,9 +25,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from mamcrawler.adapters.mam.parse import SearchPage, parse_account, parse_search, parse_store_answer
-from mamcrawler.adapters.mam.polite import Politeness
+from mamcrawler.adapters.mam.polite import FIX_SESSION, Politeness
 from mamcrawler.adapters.mam.values import as_int, as_time
-from mamcrawler.errors import ServiceError, ServiceProtocolError, ServiceUnavailable
+from mamcrawler.errors import CriticalBlock, ServiceError, ServiceProtocolError, ServiceUnavailable
 from mamcrawler.facts import Account, FreeKind
 
 __all__ = ["STORE_ROUTE_REFUSED", "CookieStore", "MamClient", "store_route_refused"]
@@ -172,7 +172,17 @@ class MamClient:
         return page
 
     def account(self) -> Account:
-        return parse_account(self._json(ACCOUNT, [("snatch_summary", "1")]))
+        """The account; an answer without it (an HTML page, no ``username``) means the
+        session cookie expired: a critical block until a new ``MAM_ID`` is set."""
+        try:
+            return parse_account(self._json(ACCOUNT, [("snatch_summary", "1")]))
+        except ServiceProtocolError as err:
+            if err.code not in ("not_logged_in", "html_instead_of_json"):
+                raise
+            self.polite.blocked = (
+                f"the tracker answered without the account (the session cookie expired). {FIX_SESSION}"
+            )
+            raise CriticalBlock("tracker_session_expired", self.polite.blocked) from None
 
     def download_torrent(self, tracker_id: int, *, wedge_flag: str | None = None) -> bytes:
         """The ``.torrent``; with ``wedge_flag`` (the ``MAM_WEDGE_FLAG`` setting, ``fl`` or

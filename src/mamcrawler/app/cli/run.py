@@ -167,6 +167,11 @@ def run(dry_run: bool, once: bool, env_file: Path, no_api: bool) -> None:
                 log.info("reconciled %s: %s (%s)", settled.key, settled.status, settled.reason)
             if once:
                 run_cycle(services, dry_run=dry_run)
+                blocked = [g for g in services.board.snapshot.gaps if g.critical] if services.board.snapshot else []
+                for gap in blocked:
+                    click.echo(f"error: {gap.source.value} blocked: {gap.message}", err=True)
+                if blocked:
+                    sys.exit(3)  # a critical block: a human must fix it (the message says what)
                 return
             api = None
             if not no_api:

@@ -13,7 +13,7 @@ from typing import Any
 
 from mamcrawler.engine import DecisionBatch, Policy
 from mamcrawler.engine.records import DecisionRecord, read_journal
-from mamcrawler.facts import FactSnapshot, TorrentState
+from mamcrawler.facts import FactSnapshot, Source, TorrentState
 from mamcrawler.store import VIP_PENDING, StateStore
 
 AUTONOMOUS_KEY = "autonomous"
@@ -47,6 +47,8 @@ class StatusBoard:
         policy, snapshot, batch = self._view()
         if snapshot is None or policy is None:
             return {"known": False}
+        if (gap := tracker_gap(snapshot)) is not None:
+            return gap  # a blocked tracker is not a VIP risk: the facts are unknown
         acc = snapshot.account
         days = None if acc.vip_until is None else (acc.vip_until - snapshot.taken_at).total_seconds() / 86400
         return {
@@ -64,6 +66,8 @@ class StatusBoard:
         policy, snapshot, batch = self._view()
         if snapshot is None or policy is None:
             return {"known": False}
+        if (gap := tracker_gap(snapshot)) is not None:
+            return gap  # a blocked tracker is not a ratio emergency: the facts are unknown
         flags = set(batch.flags) if batch else set()
         return {
             "known": True,
@@ -152,6 +156,15 @@ class StatusBoard:
             "guards_that_bit": dict(sorted(Counter(r.reason for r in recent if r.outcome == "guarded").items())),
             "points_planned_by_purpose": {k: v for k, v in sorted(spent.items()) if v},
         }
+
+
+def tracker_gap(snapshot: FactSnapshot) -> dict[str, Any] | None:
+    """The tracker account's gap as the board shows it (None when the account was read):
+    unknown, with what to fix when it is a critical block."""
+    gap = snapshot.gap_for(Source.TRACKER_ACCOUNT)
+    if gap is None:
+        return None
+    return {"known": False, "gap": gap.code, "critical": gap.critical, "fix": gap.message if gap.critical else None}
 
 
 def journal_records(path: Any) -> list[DecisionRecord]:
