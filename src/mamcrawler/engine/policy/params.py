@@ -50,6 +50,9 @@ class SnatchParams(ParamsModel):
     """The hit-and-run guard: unsatisfied snatches stay below the class limit minus a buffer."""
 
     unsat_buffer: int = Field(10, ge=0, description="Stop new snatches this far below the limit.")
+    hnr_warn_hours: float = Field(
+        48, ge=0, description="Alert when an inactive unsatisfied torrent has this many hours left to be resumed."
+    )
     class_limits: dict[str, int] = Field(
         default_factory=lambda: {
             "Mouse": 50,

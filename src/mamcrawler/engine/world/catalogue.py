@@ -125,6 +125,14 @@ FIELDS: dict[str, Field] = {
     "torrent.superior_edition_seeding": _f("bool", _QB, "A strictly better edition is seeding."),
     "torrent.seeders": _f("number", _QB, "Seeders in the swarm."),
     "torrent.leechers": _f("number", _QB, "Leechers in the swarm."),
+    "torrent.unsatisfied": _f("bool", _QB, "Not yet seeded the tracker's minimum (seeding.min_seed_hours)."),
+    "torrent.seed_hours_missing": _f("number", _QB, "Hours still to seed for the minimum (0 when satisfied)."),
+    "torrent.hnr_hours_to_act": _f(
+        "number",
+        _QB,
+        "Inactive and unsatisfied: hours left to resume it and still make the minimum before its window ends "
+        "(a hit-and-run after); unknown when active, satisfied or the snatch time is unknown.",
+    ),
 }
 
 

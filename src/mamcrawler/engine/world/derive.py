@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from mamcrawler.engine.books.ladder import LadderKey, ladder_key
 from mamcrawler.engine.books.selection import Selection, quality_part
+from mamcrawler.engine.economy.forecast import torrent_fields as hnr_fields
 from mamcrawler.engine.economy.vip_steps import largest_step
 from mamcrawler.engine.policy.compiled import Policy
 from mamcrawler.engine.rules.rows import Row
@@ -204,7 +205,9 @@ def _torrent_quality(
     return ladder_key(item, policy.quality) if item else None
 
 
-def _torrent_rows(policy: Policy, snapshot: FactSnapshot, shared: dict[str, Scalar | None]) -> tuple[Row, ...]:
+def _torrent_rows(
+    policy: Policy, snapshot: FactSnapshot, shared: dict[str, Scalar | None], now: datetime
+) -> tuple[Row, ...]:
     releases = {r.id: r for r in snapshot.releases}
     by_hash = {i.torrent_hash: i for i in snapshot.library if i.torrent_hash}
     frozen = set(snapshot.memory.frozen_torrent_hashes)
@@ -248,6 +251,9 @@ def _torrent_rows(policy: Policy, snapshot: FactSnapshot, shared: dict[str, Scal
             "torrent.superior_edition_seeding": superior_seeding,
             "torrent.seeders": t.seeders,
             "torrent.leechers": t.leechers,
+            **hnr_fields(
+                t, now, min_seed_hours=policy.seeding.min_seed_hours, window_days=policy.seeding.seed_window_days
+            ),
         }
         rows.append(Row("torrent", t.hash, own, shared))
     return tuple(rows)
@@ -266,7 +272,7 @@ def build_world(policy: Policy, snapshot: FactSnapshot, now: datetime) -> World:
     account_row = Row("account", "account", {}, shared)
     candidates, skipped = build_candidates(policy, snapshot, shared, prices, gapped)
     torrents_known = Source.QBITTORRENT not in gapped
-    torrent_rows = _torrent_rows(policy, snapshot, shared) if torrents_known else ()
+    torrent_rows = _torrent_rows(policy, snapshot, shared, now) if torrents_known else ()
     return World(
         shared=shared,
         account_row=account_row,
