@@ -47,6 +47,9 @@ class Account(FactModel):
     auto_wedge: bool | None = Field(
         None, description="The site's Automatic Freeleech Wedge preference (a setting; None = not told)."
     )
+    points_per_hour: float | None = Field(None, ge=0, description="Earning rate learned from seedbonus readings.")
+    upload_gib_per_day: float | None = Field(None, ge=0, description="Upload per day learned from readings.")
+    download_gib_per_day: float | None = Field(None, ge=0, description="Download per day learned from readings.")
     store_freeleech_refused: bool = Field(
         False, description="The tracker refused personal freeleech through the bonus store for good (2026)."
     )

@@ -27,6 +27,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from mamcrawler.engine.economy.points import Reading, learn_rates
 from mamcrawler.facts import (
     Account,
     Event,
@@ -192,6 +193,7 @@ class World:
         self.active_seeds: int | None = None
         self.pending: list[str] = []
         self.completions: list[Completion] = []
+        self.readings: list[Reading] = []  # the account as each cycle read it (points planner)
         self._release_version = 0
         self._release_cache: tuple[tuple[object, ...], tuple[Release, ...]] | None = None
         self._library_cache: tuple[LibraryItem, ...] | None = None
@@ -291,7 +293,20 @@ class World:
             unsatisfied_count=self.unsatisfied(),
             unsatisfied_limit=self.scenario.account.unsatisfied_limit,
             auto_wedge=self.scenario.account.auto_wedge,
+            **self._learned(now),
         )
+
+    def _learned(self, now: datetime) -> dict[str, float | None]:
+        """Rates learned from the account's successive readings, as the tracker sensor does."""
+        if not self.readings or self.readings[-1].at < now:
+            self.readings.append(Reading(now, int(self.points), int(self.uploaded), int(self.downloaded)))
+            self.readings = self.readings[-200:]
+        learned = learn_rates(self.readings, now=now)
+        return {
+            "points_per_hour": learned.points_per_hour,
+            "upload_gib_per_day": learned.upload_gib_per_day,
+            "download_gib_per_day": learned.download_gib_per_day,
+        }
 
     def memory(self) -> Memory:
         return Memory(

@@ -28,6 +28,9 @@ class VipParams(ParamsModel):
     surplus_to_upload: bool = Field(True, description="Spend surplus beyond the VIP cap on upload credit.")
     upload_points_per_gib: int = Field(500, gt=0, description="Upload credit price when the store was not read.")
     upload_min_lot_gib: int = Field(50, gt=0, description="Automated upload-credit buys are at least this many GiB.")
+    plan_upload_credit: bool = Field(
+        True, description="Upload credit follows the points plan (ratio ahead, cap overflow) instead of all surplus."
+    )
 
 
 class RatioParams(ParamsModel):

@@ -59,6 +59,11 @@ FIELDS: dict[str, Field] = {
         _ACC_STORE,
         "Upload credit GiB buyable from spendable points, in lots (0 when surplus_to_upload is off).",
     ),
+    "account.planned_upload_gib": _f(
+        "number",
+        _ACC_STORE,
+        "Upload credit GiB the points plan buys now (ratio under floor + margin ahead, or points overflowing the cap).",
+    ),
     "account.download_headroom_gib": _f("number", _ACC, "GiB downloadable at full cost before ratio hits the floor."),
     "account.unsat_count": _f("number", _ACC, "Unsatisfied snatches."),
     "account.unsat_limit": _f("number", _ACC, "Unsatisfied limit of the class."),

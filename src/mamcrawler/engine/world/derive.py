@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from mamcrawler.engine.books.ladder import LadderKey, ladder_key
 from mamcrawler.engine.books.selection import Selection, quality_part
 from mamcrawler.engine.economy.forecast import torrent_fields as hnr_fields
+from mamcrawler.engine.economy.points import account_plan
 from mamcrawler.engine.economy.vip_steps import largest_step
 from mamcrawler.engine.policy.compiled import Policy
 from mamcrawler.engine.rules.rows import Row
@@ -133,6 +134,7 @@ def _account_values(
     if acc.uploaded_bytes is not None and acc.downloaded_bytes is not None:
         allowed = acc.uploaded_bytes / ratio.floor if ratio.floor > 0 else math.inf
         headroom = min((allowed - acc.downloaded_bytes) / GIB, 1e12)
+    plan = account_plan(points, days_left, (prices.vip_per_week, prices.upload_per_gib), acc, vip, ratio)
     limit = acc.unsatisfied_limit
     if limit is None:
         limit = policy.snatch.class_limits.get(acc.user_class.value)
@@ -154,6 +156,7 @@ def _account_values(
         "account.vip_weeks_from_surplus": weeks_within(None if points is None else points - vip.reserve_points),
         "account.vip_at_cap": days_left + 7 * min(vip.purchase_weeks) > vip.max_days,
         "account.upload_gib_buyable": gib,
+        "account.planned_upload_gib": None if plan is None else plan.upload_gib_now,
         "account.download_headroom_gib": headroom,
         "account.unsat_count": acc.unsatisfied_count,
         "account.unsat_limit": limit,
