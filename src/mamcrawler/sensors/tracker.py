@@ -84,8 +84,8 @@ def _account(mam: MamClient, memory: TrackerAccountMemory, auto_wedge: bool, now
     """The account, told the auto-wedge setting and the refused store route; its points
     kept for the planner; wedges spent at download time confirmed."""
     account = mam.account()
-    if account.bonus_points is not None:
-        memory.add_points_reading(account.bonus_points, now=now)
+    memory.add_reading(account, now=now)
+    account = memory.learned(account, now=now)
     try:
         confirm_wedges(mam, memory, now=now)
     except ServiceError as err:

@@ -1,14 +1,17 @@
 """What mamcrawler remembers about the tracker account across cycles (issue 11): wedge
 downloads awaiting confirmation and those that arrived paid, the bonus-store routes the
-tracker refused for good, and successive ``seedbonus`` readings for the points planner.
-Everything lives in the state store (lists and keys), so it survives restarts. Imports
-the store only."""
+tracker refused for good, and successive ``seedbonus`` readings (with the bytes) from
+which the points planner's rates are learned. Everything lives in the state store (lists
+and keys), so it survives restarts. Imports ``store``, ``facts`` and the planner's
+learner."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+from mamcrawler.engine.economy.points import Reading, learn_rates
+from mamcrawler.facts import Account
 from mamcrawler.store.state import StateStore
 
 WEDGE_PENDING = "wedge_pending"  # release id → {tracker_id, way, at, wedges_before, wedges_after}
@@ -51,15 +54,31 @@ class TrackerAccountMemory:
         return {str(item["key"]): item for item in self.state.list_items(REFUSED_ROUTES)}
 
     # --- seedbonus readings -------------------------------------------------------------
-    def add_points_reading(self, points: int, *, now: datetime) -> None:
-        readings = self.points_readings()
-        if readings and readings[-1][0] >= now:
+    def add_reading(self, account: Account, *, now: datetime) -> None:
+        """Keep this cycle's points (and bytes) for the planner; one reading per moment."""
+        if account.bonus_points is None:
             return
-        kept = [*readings, (now, points)][-MAX_READINGS:]
-        self.state.put(SEEDBONUS_KEY, [[t.isoformat(), p] for t, p in kept], now=now)
+        readings = self.readings()
+        if readings and readings[-1].at >= now:
+            return
+        new = Reading(now, account.bonus_points, account.uploaded_bytes, account.downloaded_bytes)
+        kept = [*readings, new][-MAX_READINGS:]
+        body = [[r.at.isoformat(), r.points, r.uploaded_bytes, r.downloaded_bytes] for r in kept]
+        self.state.put(SEEDBONUS_KEY, body, now=now)
 
-    def points_readings(self) -> list[tuple[datetime, int]]:
+    def readings(self) -> list[Reading]:
         raw = self.state.get(SEEDBONUS_KEY)
         if not isinstance(raw, list):
             return []
-        return [(datetime.fromisoformat(t), int(p)) for t, p in raw]
+        return [Reading(datetime.fromisoformat(r[0]), int(r[1]), r[2], r[3]) for r in raw]
+
+    def learned(self, account: Account, *, now: datetime) -> Account:
+        """``account`` with the rates learned from the readings (the planner's inputs)."""
+        rates = learn_rates(self.readings(), now=now)
+        return account.model_copy(
+            update={
+                "points_per_hour": rates.points_per_hour,
+                "upload_gib_per_day": rates.upload_gib_per_day,
+                "download_gib_per_day": rates.download_gib_per_day,
+            }
+        )

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mamcrawler.engine import DecisionBatch, Policy
+from mamcrawler.engine.economy.points import plan_for
 from mamcrawler.engine.records import DecisionRecord, read_journal
 from mamcrawler.facts import FactSnapshot, Source, TorrentState
 from mamcrawler.store import VIP_PENDING, StateStore
@@ -61,6 +62,16 @@ class StatusBoard:
             "reserve_points": policy.vip.reserve_points,
             "pending": [item["key"] for item in self.state.list_items(VIP_PENDING)],
         }
+
+    def points_plan(self) -> dict[str, Any]:
+        """The points planner's 30-day plan for the last cycle's account (issue 11)."""
+        policy, snapshot, _ = self._view()
+        if snapshot is None or policy is None:
+            return {"known": False}
+        if (gap := tracker_gap(snapshot)) is not None:
+            return gap
+        plan = plan_for(policy, snapshot, snapshot.taken_at)
+        return {"known": False} if plan is None else {"known": True, **plan.as_dict()}
 
     def ratio_status(self) -> dict[str, Any]:
         policy, snapshot, batch = self._view()

@@ -5,7 +5,7 @@ and upload credit only where the projected ratio would fall under floor + margin
 the planner's own buffer) or where points would overflow the tracker's cap (99,999;
 points past it are lost). Everything else stays banked. The plan's first day is what
 this cycle may buy (``upload_gib_now``); the whole plan is data for ``simulate`` and the
-status API. Imports sibling engine modules only."""
+status API (``plan_for``). Imports sibling engine modules and ``facts``."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ from itertools import pairwise
 from typing import Any, Literal
 
 from mamcrawler.engine.economy.vip_steps import largest_step
+from mamcrawler.engine.policy.compiled import Policy
 from mamcrawler.engine.policy.params import RatioParams, VipParams
+from mamcrawler.facts import FactSnapshot, Source
 
 GIB = 1024**3
 POINTS_CAP = 99_999
@@ -181,3 +183,16 @@ def account_plan(
         points, vip_days_left, prices[0], prices[1], account.uploaded_bytes, account.downloaded_bytes, rates
     )
     return plan_points(given, vip, ratio)
+
+
+def plan_for(policy: Policy, snapshot: FactSnapshot, now: datetime) -> PointsPlan | None:
+    """The plan for a cycle's snapshot (None when the account is a gap or its points unknown)."""
+    if snapshot.gap_for(Source.TRACKER_ACCOUNT) is not None:
+        return None
+    acc, store = snapshot.account, snapshot.store_prices
+    days = max(0.0, (acc.vip_until - now).total_seconds() / 86400) if acc.vip_until else 0.0
+    prices = (
+        (store and store.vip_points_per_week) or policy.vip.points_per_week,
+        (store and store.upload_points_per_gib) or policy.vip.upload_points_per_gib,
+    )
+    return account_plan(acc.bonus_points, days, prices, acc, policy.vip, policy.ratio)
