@@ -105,6 +105,9 @@ def test_the_gate_never_spends_a_wedge_where_it_is_wasted_and_says_why(
     assert all(a.wedge == "none" for a in found.values())
     (candidate,) = build_world(policy, snapshot, NOW).candidates
     assert candidate.row.get("candidate.wedge_gate") == gate
+    if gate in ("below_size_floor", "size_unknown", "no_wedge"):  # the record says which condition decided
+        batch = decide(policy, snapshot, now=NOW)
+        assert any(r.facts.get("candidate.wedge_gate") == gate for r in batch.records), batch.records
 
 
 def test_the_reserve_is_kept_and_one_cycle_spends_at_most_the_wedges_held(policy: Policy) -> None:
