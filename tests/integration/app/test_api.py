@@ -26,6 +26,8 @@ GET_PATHS = (
     "/api/system/mam-rules",
     "/api/system/events",
     "/api/qbittorrent/status",
+    "/api/economy/plan",
+    "/api/snatch/forecast",
 )
 
 pytestmark = pytest.mark.integration
@@ -77,6 +79,10 @@ def test_every_endpoint_answers_and_never_leaks_a_secret(served: tuple[httpx.Cli
     report = client.get("/api/compliance/report").json()
     assert report["decisions"] > 0
     assert client.get("/api/nope").status_code == 404
+    plan = client.get("/api/economy/plan").json()  # issue 11: the points plan and the hit-and-run forecast
+    assert plan["known"] is True and plan["horizon_days"] == 30 and len(plan["points_by_day"]) == 31
+    forecast = client.get("/api/snatch/forecast").json()
+    assert forecast["known"] is True and forecast["free_now"] == 140
 
 
 def test_autonomous_switch_persists(served: tuple[httpx.Client, StatusBoard]) -> None:

@@ -3,7 +3,8 @@ threading HTTP server — loopback by default, JSON answers built from the statu
 and the decision journal, never a secret (every body passes through redaction).
 
 GET  /api/vip/status  /api/compliance/ratio  /api/compliance/report  /api/system/mam-rules
-     /api/system/events  /api/qbittorrent/status  /api/economy/plan          GET / → the dashboard page
+     /api/system/events  /api/qbittorrent/status  /api/economy/plan
+     /api/snatch/forecast          GET / → the dashboard page
 POST /api/system/autonomous/start  /api/system/autonomous/stop
 Imports the standard library and ``app``."""
 
@@ -60,6 +61,7 @@ class ApiServer:
             "/api/vip/status": board.vip_status,
             "/api/compliance/ratio": board.ratio_status,
             "/api/economy/plan": board.points_plan,
+            "/api/snatch/forecast": board.snatch_forecast,
             "/api/compliance/report": lambda: board.compliance_report(self._records(), now=self.clock()),
             "/api/system/mam-rules": board.rules_version,
             "/api/system/events": board.events,

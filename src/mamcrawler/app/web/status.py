@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mamcrawler.engine import DecisionBatch, Policy
+from mamcrawler.engine.economy.forecast import forecast_for, forecast_view
 from mamcrawler.engine.economy.points import plan_for
 from mamcrawler.engine.records import DecisionRecord, read_journal
 from mamcrawler.facts import FactSnapshot, Source, TorrentState
@@ -62,6 +63,18 @@ class StatusBoard:
             "reserve_points": policy.vip.reserve_points,
             "pending": [item["key"] for item in self.state.list_items(VIP_PENDING)],
         }
+
+    def snatch_forecast(self) -> dict[str, Any]:
+        """The hit-and-run forecaster's view of the last cycle (issue 11)."""
+        policy, snapshot, _ = self._view()
+        if snapshot is None or policy is None:
+            return {"known": False}
+        slots = forecast_for(policy, snapshot)
+        if slots is None:
+            return {"known": False}
+        acc = snapshot.account
+        extra = {"inactive_unsatisfied": acc.inactive_unsatisfied_count, "hit_and_runs": acc.hit_and_run_count}
+        return {"known": True, **forecast_view(slots, policy.snatch.hnr_warn_hours), **extra}
 
     def points_plan(self) -> dict[str, Any]:
         """The points planner's 30-day plan for the last cycle's account (issue 11)."""

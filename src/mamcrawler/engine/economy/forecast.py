@@ -9,14 +9,15 @@ missing files) never clears on its own and becomes a hit-and-run at the end of i
 (snatch time + ``seed_window_days``), so it must be resumed at least its missing hours
 before that. The tracker's unsatisfied count may include snatches the client no longer
 holds; those are taken as not clearing within the horizon (fail closed). ``now`` is an
-argument. Imports ``facts`` only."""
+argument. Imports ``facts`` and the compiled policy type."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from mamcrawler.facts import Torrent, TorrentState
+from mamcrawler.engine.policy.compiled import Policy
+from mamcrawler.facts import FactSnapshot, Source, Torrent, TorrentState
 
 _ACTIVE = frozenset(
     {
@@ -119,4 +120,44 @@ def torrent_fields(
         "torrent.unsatisfied": f.unsatisfied,
         "torrent.seed_hours_missing": f.missing_hours,
         "torrent.hnr_hours_to_act": None if f.hours_to_act is None else round(f.hours_to_act, 6),
+    }
+
+
+def forecast_for(policy: Policy, snapshot: FactSnapshot) -> SlotForecast | None:
+    """The forecast for a cycle's snapshot; None when qBittorrent is a gap."""
+    if snapshot.gap_for(Source.QBITTORRENT) is not None:
+        return None
+    acc = snapshot.account
+    known = snapshot.gap_for(Source.TRACKER_ACCOUNT) is None
+    limit = (acc.unsatisfied_limit if known else None) or policy.snatch.class_limits.get(acc.user_class.value, 50)
+    return forecast_slots(
+        snapshot.torrents,
+        snapshot.taken_at,
+        unsatisfied=acc.unsatisfied_count if known else None,
+        limit=limit,
+        buffer=policy.snatch.unsat_buffer,
+        min_seed_hours=policy.seeding.min_seed_hours,
+        window_days=policy.seeding.seed_window_days,
+    )
+
+
+def forecast_view(slots: SlotForecast, warn_hours: float, *, schedule: int = 10) -> dict[str, object]:
+    """JSON-ready: slots free now, when more free, start times for the next snatches, risks."""
+    return {
+        "unsatisfied": slots.unsatisfied,
+        "limit": slots.limit,
+        "buffer": slots.buffer,
+        "free_now": slots.free_now,
+        "frees_at": [t.isoformat() for t in slots.frees_at],
+        "next_snatch_starts": [None if t is None else t.isoformat() for t in slots.schedule(schedule)],
+        "hit_and_run_risks": [
+            {
+                "hash": s.hash,
+                "name": s.name,
+                "missing_hours": s.missing_hours,
+                "hours_to_act": s.hours_to_act,
+                "deadline": s.deadline.isoformat() if s.deadline else None,
+            }
+            for s in slots.at_risk(warn_hours)
+        ],
     }
