@@ -98,7 +98,7 @@ def check_guards(
     ratio = _num(row, "account.ratio")
     ratio_p = policy.ratio
     for action in actions:
-        if code := economy_guard(policy.vip, policy.free_first, ledger.wedges, action, row):
+        if code := economy_guard(policy, ledger.wedges, len(ledger.books_added), action, row):
             return code
         if isinstance(action, BuyVip | BuyUploadCredit | BuyPersonalFreeleech):
             if ledger.points is None:

@@ -221,3 +221,19 @@ def test_vip_bought_through_the_fake_never_breaks_the_cap_or_the_minimum(
         held = mam.account().vip_until
         assert held is not None and (held - start).total_seconds() <= policy.vip.max_days * 86400 + 60
     mam.close()
+
+
+def test_the_flag_form_is_one_setting(
+    fake: tuple[str, TrackerState], memory: TrackerAccountMemory, policy: Policy
+) -> None:
+    url, state = fake
+    state.wedge_flag = "fl=1"
+    mam = client(url)
+    adds = planned_adds(policy, sensed(mam, memory))
+    WedgeDownloads(mam, memory, flag="fl=1", clock=now).fetch(adds[PAID])
+    assert state.downloads == [{"tid": PAID, "flagged": True, "wedge_spent": True}]
+    assert [("tid", str(PAID)), ("fl", "1")] in [q.query for q in state.log if q.path == "/tor/download.php"]
+    with pytest.raises(ServiceError) as bad:
+        mam.download_torrent(PAID, wedge_flag="fl&steal=1")
+    assert bad.value.code == "bad_wedge_flag"
+    mam.close()

@@ -101,3 +101,28 @@ def test_the_policy_alerts_before_the_hit_and_run() -> None:
     # hnr_warn_hours = 48: the alert starts 48 h before the last hour resuming it can help (58 h)
     assert first_alert == 10
     assert first_alert < 58 < 120
+
+
+def test_new_snatches_go_only_into_free_slots() -> None:
+    from mamcrawler.facts import FreeKind, Release, Want
+
+    policy = load_policy("policies")
+    account = Account(
+        user_class=UserClass.VIP,
+        ratio=2.0,
+        uploaded_bytes=2 * 10**12,
+        downloaded_bytes=10**12,
+        bonus_points=10000,
+        vip_until=START + timedelta(days=80),
+        unsatisfied_count=138,  # 150 − 10 buffer − 138 = 2 slots free
+        unsatisfied_limit=150,
+    )
+    releases = tuple(
+        Release(id=f"r{i}", book_key=f"b{i}|a", title=f"B{i}", bitrate_kbps=128, free=FreeKind.SITE_FREELEECH)
+        for i in range(4)
+    )
+    wants = tuple(Want(book_key=r.book_key, title=r.title) for r in releases)
+    snapshot = FactSnapshot(taken_at=START, account=account, releases=releases, wants=wants)
+    batch = decide(policy, snapshot, now=START)
+    assert len([a for a in batch.actions if a.type == "AddTorrent"]) == 2
+    assert sum(r.reason == "guard_no_free_snatch_slot" for r in batch.records) == 2

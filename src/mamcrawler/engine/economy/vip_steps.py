@@ -2,13 +2,15 @@
 ``vip.min_purchase_weeks`` (one week) and never takes the VIP held past ``vip.max_days``;
 the price per week is the store's when it was read. Also the wedge guards of a download:
 a wedge is never spent beyond the reserve or when none is left. These are the nets under
-the YAML, hooked into ``engine.guards``; and a personal-freeleech purchase through a store
-route the tracker refused for good is never proposed to the executor. Pure; imports sibling engine modules."""
+the YAML, hooked into ``engine.guards``; new snatches go only into free unsatisfied slots
+(those started this cycle count); and a personal-freeleech purchase through a store route
+the tracker refused for good is never sent. Pure; imports sibling engine modules."""
 
 from __future__ import annotations
 
 from mamcrawler.engine.actions import Action, AddTorrent, BuyPersonalFreeleech, BuyVip
-from mamcrawler.engine.policy.params import FreeFirstParams, VipParams
+from mamcrawler.engine.policy.compiled import Policy
+from mamcrawler.engine.policy.params import FreeFirstParams, SnatchParams, VipParams
 from mamcrawler.engine.rules.rows import Row
 
 
@@ -44,14 +46,23 @@ def wedge_guard(free_first: FreeFirstParams, wedges_left: int, action: AddTorren
     return None
 
 
-def economy_guard(
-    vip: VipParams, free_first: FreeFirstParams, wedges_left: int, action: Action, row: Row
-) -> str | None:
+def snatch_slot_guard(snatch: SnatchParams, added_this_cycle: int, row: Row) -> str | None:
+    """New snatches go only into free unsatisfied slots: the ones this cycle already
+    started count (the next waits for a slot the forecaster sees freeing)."""
+    headroom = row.get("account.unsat_headroom")
+    if isinstance(headroom, int | float) and headroom - snatch.unsat_buffer - added_this_cycle <= 0:
+        return "guard_no_free_snatch_slot"
+    return None
+
+
+def economy_guard(policy: Policy, wedges_left: int, added_this_cycle: int, action: Action, row: Row) -> str | None:
     """The first economy guard ``action`` violates, or None."""
     if isinstance(action, BuyVip):
-        return vip_step_guard(vip, action, row)
+        return vip_step_guard(policy.vip, action, row)
     if isinstance(action, AddTorrent):
-        return wedge_guard(free_first, wedges_left, action)
+        return wedge_guard(policy.free_first, wedges_left, action) or snatch_slot_guard(
+            policy.snatch, added_this_cycle, row
+        )
     if isinstance(action, BuyPersonalFreeleech) and row.get("account.store_freeleech_refused") is not False:
         return "guard_store_route_refused"  # refused for good (or unknown): never sent
     return None
