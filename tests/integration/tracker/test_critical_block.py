@@ -19,6 +19,7 @@ from mamcrawler.app.cli.main import main
 from mamcrawler.app.cli.run import run_cycle
 from mamcrawler.app.runtime.settings import Settings
 from mamcrawler.app.runtime.wiring import build_services
+from mamcrawler.app.web.dashboard import render_dashboard
 from mamcrawler.facts import Source
 
 pytestmark = pytest.mark.integration
@@ -87,6 +88,9 @@ def test_a_blocked_tracker_is_a_gap_not_a_ratio_emergency_or_vip_risk(
         for view in (services.board.ratio_status(), services.board.vip_status()):
             assert view["known"] is False and view["critical"] is True and "MAM_ID" in view["fix"]
             assert "emergency" not in view and "at_risk" not in view
+        page = render_dashboard(services.board, [])
+        assert "Tracker blocked" in page and "Set a new MAM_ID" in page
+        assert "RATIO EMERGENCY" not in page and "VIP AT RISK" not in page and "VIP safe" not in page
         assert not [a for a in batch.actions if a.type in ("BuyVip", "BuyUploadCredit", "AddTorrent")]
         assert not [a for a in batch.actions if a.type == "Alert" and a.code in ("vip_at_risk", "ratio_emergency")]
     finally:

@@ -1,5 +1,7 @@
 """The tracker's JSON API on httpx (``MAM_API.md``): search, account, bonus store,
-``.torrent`` download, bonus history and the rules pages.
+``.torrent`` download (with the 2026 freeleech flag that spends a wedge), bonus history
+and the rules pages. A bonus-store personal-freeleech answer of HTTP 410 or "Not allowed
+via API" becomes ``store_route_refused``; an answer without the account, a critical block.
 
 The session is the ``mam_id`` cookie. It rotates: every answer may carry a new value,
 which is saved through ``CookieStore`` (the state store, never ``.env``) and sent next;

@@ -26,7 +26,9 @@ def _kv(data: dict[str, Any]) -> str:
 
 def render_dashboard(board: StatusBoard, records: list[DecisionRecord]) -> str:
     vip, ratio, torrents = board.vip_status(), board.ratio_status(), board.torrent_status()
-    if not ratio.get("known"):
+    if ratio.get("critical"):  # a blocked tracker: what to fix, never a ratio emergency
+        indicator = f'<p class="bad">Tracker blocked: {escape(str(ratio.get("fix")))}</p>'
+    elif not ratio.get("known"):
         indicator = '<p class="warn">Ratio unknown (no cycle yet or the tracker is unreachable).</p>'
     elif ratio.get("emergency"):
         indicator = '<p class="bad">RATIO EMERGENCY — below the floor.</p>'
