@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 need_pkgs=()
 for bin_pkg in qbittorrent-nox:qbittorrent-nox opentracker:opentracker ffmpeg:ffmpeg \
-               espeak-ng:espeak-ng sox:sox gcc:gcc; do
+               espeak-ng:espeak-ng sox:sox gcc:gcc chromium:chromium; do
   bin=${bin_pkg%%:*}; pkg=${bin_pkg##*:}
   command -v "$bin" >/dev/null 2>&1 || need_pkgs+=("$pkg")
 done

@@ -7,6 +7,7 @@
     ├── ScenarioError               a simulator scenario failed to load or validate
     ├── ServiceError                an outside service misbehaved (service + code)
     │   ├── ServiceUnavailable      down, timeout, refused connection   → soft, FactGap
+    │   │   └── PurchaseUnconfirmed a bonus-store request left, its answer proves nothing
     │   ├── ServiceAuthError        401/403, expired cookie, bad password → critical block
     │   ├── ServiceThrottled        429 or repeated 5xx                   → soft, backoff
     │   └── ServiceProtocolError    the answer had the wrong shape        → soft, FactGap
@@ -79,6 +80,12 @@ class ServiceError(MamcrawlerError):
 
 class ServiceUnavailable(ServiceError):
     """The service is down, timed out or refused the connection (soft)."""
+
+
+class PurchaseUnconfirmed(ServiceUnavailable):
+    """A bonus-store request was sent and its answer (5xx, timeout, cut connection,
+    unreadable body) does not say whether the store applied it: never resent blind, the
+    journal entry stays open until the bonus history (or a person) settles it."""
 
 
 class ServiceAuthError(ServiceError):

@@ -1,24 +1,25 @@
-"""A loopback fake of Audiobookshelf's REST API (the documented JSON shapes), a real HTTP
-server on 127.0.0.1 holding libraries and book items in memory from
-``fixtures/abs/*.json``.
+"""A loopback fake of Audiobookshelf's REST API for what the real server (tests use it:
+../integration/abs_server.py) cannot be made to do: be down, slow, answer HTML or a
+redirect, serve malformed items, or set a cookie on every answer. A real HTTP server on
+127.0.0.1 holding libraries and book items in memory from ``fixtures/abs/*.json``.
 
-It checks ``Authorization: Bearer <token>`` (401 otherwise), sets a session cookie on
-every answer (so tests can prove the client never sends one back), pages
-``GET /api/libraries/:id/items?limit=&page=`` (minified items, as ABS 2.x lists them,
-unless ``minified`` is off), serves ``GET /api/items/:id`` in full, records scans
-(``POST /api/libraries/:id/scan``, ``POST /api/items/:id/scan``) and metadata PATCHes
-(``PATCH /api/items/:id/media``), applying the PATCHed metadata to the item. Every request
-is logged with its headers and body. ``malformed`` adds broken items to the first library;
-``swap_files`` replaces (or adds) an item's audio files as a re-download would.
-``mode``: ``ok``, ``down`` (503), ``slow`` (answers after ``delay`` s), ``html``,
-``redirect`` (302 to a login page)."""
+Its shapes follow ABS 2.36 as observed: ``Authorization: Bearer <token>`` or 401 text
+``Unauthorized``; ``GET /api/libraries/:id/items?limit=&page=`` always minified
+(``authorName``, ``seriesName`` "Name #n"…; ``minified`` only echoes the query); full
+items from ``GET /api/items/:id`` and ``POST /api/items/batch/get`` (an empty id list is a
+403); every JSON answer has a weak ETag and ``If-None-Match`` gets a 304; a PATCH that
+changes nothing answers without ``updated``. Every request is logged with its headers
+and body. ``malformed`` adds broken items to the first library. ``mode``: ``ok``,
+``down`` (503), ``slow`` (answers after ``delay`` s), ``html``, ``redirect`` (302 to a
+login page)."""
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,45 +51,12 @@ class AbsState:
     libraries: list[dict[str, Any]] = field(default_factory=lambda: _load("libraries.json")["libraries"])
     items: dict[str, dict[str, Any]] = field(default_factory=lambda: {i["id"]: i for i in _load("items.json")})
     malformed: bool = False
-    minified: bool = True
     mode: str = "ok"
     delay: float = 1.0
     log: list[AbsRequest] = field(default_factory=list)
     scans: list[tuple[str, str]] = field(default_factory=list)  # ("library" | "item", id)
     patches: list[tuple[str, Any]] = field(default_factory=list)  # (item id, request body)
-    changed: set[str] = field(default_factory=set)  # items whose files changed since their last scan
     released: threading.Event = field(default_factory=threading.Event)
-
-    def swap_files(
-        self, item_id: str, files: Sequence[tuple[str, int, float, int | None]], *, keep: bool = False
-    ) -> None:
-        """Replace (or with ``keep`` add to) the item's audio files: (relPath, bytes, seconds, bitRate)."""
-        item = self.items[item_id]
-        media = item["media"]
-        audio = list(media["audioFiles"]) if keep else []
-        for rel, size, duration, bit_rate in files:
-            entry: dict[str, Any] = {
-                "index": len(audio) + 1,
-                "ino": f"ino-{item_id}-{len(audio) + 1}",
-                "metadata": {
-                    "filename": rel.rsplit("/", 1)[-1],
-                    "ext": "." + rel.rsplit(".", 1)[-1],
-                    "path": f"{item['path']}/{rel}",
-                    "relPath": rel,
-                    "size": size,
-                },
-                "duration": duration,
-                "exclude": False,
-                "invalid": False,
-            }
-            if bit_rate is not None:
-                entry["bitRate"] = bit_rate
-            audio.append(entry)
-        media["audioFiles"] = audio
-        media["duration"] = round(sum(f["duration"] for f in audio), 3)
-        media["size"] = sum(f["metadata"]["size"] for f in audio)
-        item["updatedAt"] = int(item.get("updatedAt") or 0) + 1
-        self.changed.add(item_id)
 
     def listed(self, library_id: str) -> list[Any]:
         entries: list[Any] = [i for i in self.items.values() if i.get("libraryId") == library_id]
@@ -101,14 +69,16 @@ def minify(item: Any) -> Any:
     """The minified list shape (``authorName``, ``numAudioFiles``…); broken items go out as they are."""
     try:
         media, meta = item["media"], item["media"]["metadata"]
-        small = {k: v for k, v in item.items() if k not in ("media", "libraryFiles")}
+        small = {k: v for k, v in item.items() if k not in ("media", "libraryFiles", "lastScan", "scanVersion")}
         small["numFiles"] = len(media["audioFiles"]) + 1
+        small["size"] = media.get("size")
+        series = [s["name"] + (f" #{s['sequence']}" if s.get("sequence") else "") for s in meta["series"]]
         small["media"] = {
             "metadata": {
                 **{k: v for k, v in meta.items() if k not in ("authors", "narrators", "series")},
                 "authorName": ", ".join(a["name"] for a in meta["authors"]),
                 "narratorName": ", ".join(meta["narrators"]),
-                "seriesName": ", ".join(s["name"] for s in meta["series"]),
+                "seriesName": ", ".join(series),
             },
             "coverPath": media.get("coverPath"),
             "tags": media.get("tags", []),
@@ -124,6 +94,7 @@ def minify(item: Any) -> Any:
 
 
 class _Handler(QuietHandler):
+    if_none_match: str | None = None
     def do_GET(self) -> None:
         self._handle("GET")
 
@@ -144,6 +115,7 @@ class _Handler(QuietHandler):
             body = raw.decode("utf-8", "replace")
         headers = {k.lower(): v for k, v in self.headers.items()}
         state.log.append(AbsRequest(method, parts.path, parse_qsl(parts.query), headers, body))
+        self.if_none_match = headers.get("if-none-match")
         if state.mode == "slow" and state.released.wait(state.delay):
             return
         if state.mode == "down":
@@ -167,37 +139,43 @@ class _Handler(QuietHandler):
                 entries = state.listed(lib)
                 limit, page = int(query.get("limit", 0)), int(query.get("page", 0))
                 chunk = entries[page * limit : (page + 1) * limit] if limit else entries
-                results = [minify(e) for e in chunk] if state.minified else chunk
                 return self._json(
                     {
-                        "results": results,
+                        "results": [minify(e) for e in chunk],
                         "total": len(entries),
                         "limit": limit,
                         "page": page,
                         "sortBy": query.get("sort"),
-                        "sortDesc": False,
+                        "sortDesc": query.get("desc") == "1",
                         "mediaType": libraries[lib]["mediaType"],
-                        "minified": state.minified,
+                        "minified": query.get("minified") == "1",
                         "collapseseries": False,
                         "include": "",
+                        "offset": page * limit,
                     }
                 )
             case ("POST", ["api", "libraries", lib, "scan"]) if lib in libraries:
                 state.scans.append(("library", lib))
                 return self._send(200, b"OK", "text/plain")
+            case ("POST", ["api", "items", "batch", "get"]):
+                wanted = body.get("libraryItemIds") if isinstance(body, dict) else None
+                if not isinstance(wanted, list) or not wanted:
+                    return self._send(403, b"Invalid payload", "text/plain")
+                found = self._findable()
+                return self._json({"libraryItems": [found[i] for i in wanted if i in found]})
             case ("GET", ["api", "items", item_id]) if item_id in self._findable():
                 return self._json(self._findable()[item_id])
             case ("POST", ["api", "items", item_id, "scan"]) if item_id in state.items:
                 state.scans.append(("item", item_id))
-                result = "UPDATED" if item_id in state.changed else "UPTODATE"
-                state.changed.discard(item_id)
-                return self._json({"result": result})
+                return self._json({"result": "UPTODATE"})
             case ("PATCH", ["api", "items", item_id, "media"]) if item_id in state.items:
                 state.patches.append((item_id, copy.deepcopy(body)))
                 if not isinstance(body, dict) or not isinstance(body.get("metadata"), dict):
                     return self._send(400, b"Invalid request payload", "text/plain")
-                updated = self._apply(state.items[item_id], body["metadata"])
-                return self._json({"updated": updated, "libraryItem": state.items[item_id]})
+                answer: dict[str, Any] = {"libraryItem": state.items[item_id]}
+                if self._apply(state.items[item_id], body["metadata"]):
+                    answer = {"updated": True, **answer}  # ABS leaves "updated" out when nothing changed
+                return self._json(answer)
         self._send(404, b"Not Found", "text/plain")
 
     def _findable(self) -> dict[str, Any]:
@@ -222,11 +200,17 @@ class _Handler(QuietHandler):
         return meta != before
 
     def _json(self, payload: Any) -> None:
-        self._send(200, json.dumps(payload).encode(), "application/json; charset=utf-8")
+        body = json.dumps(payload).encode()
+        etag = f'W/"{len(body):x}-{hashlib.sha1(body).hexdigest()[:27]}"'
+        if self.if_none_match == etag:
+            return self._send(304, b"", "application/json; charset=utf-8", etag=etag)
+        self._send(200, body, "application/json; charset=utf-8", etag=etag)
 
-    def _send(self, status: int, body: bytes, content_type: str, *, location: str | None = None) -> None:
+    def _send(
+        self, status: int, body: bytes, content_type: str, *, location: str | None = None, etag: str | None = None
+    ) -> None:
         headers = [("Set-Cookie", SESSION_COOKIE), *([("Location", location)] if location else [])]
-        self.reply(status, body, content_type, headers)
+        self.reply(status, body, content_type, [*headers, *([("ETag", etag)] if etag else [])])
 
 
 @contextmanager

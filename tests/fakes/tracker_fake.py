@@ -9,7 +9,9 @@ and cookie handling. ``hostile`` switches one path into a misbehaving mode: ``ht
 ``malformed_author``, ``storm:<n>`` (n × 429), ``error:<n>`` (n × 500), ``slow:<s>``,
 ``huge``, ``success_string_false``, ``refuse:<message>``, ``forbidden``, ``drop`` (apply a
 purchase, then close the connection without an answer), ``hold`` (apply it, answer nothing until
-``release`` is set).
+``release`` is set), ``applied:<status>`` (apply it, then answer that HTTP status with an
+HTML error page — a store behind a failing proxy), ``applied_html`` (apply it, answer 200
+with HTML).
 
 It speaks the tracker of 2026: ``store_route`` ``refused_json`` / ``refused_410`` refuses
 personal freeleech through the bonus store ("Not allowed via API" / HTTP 410); a download
@@ -151,10 +153,12 @@ class _Handler(QuietHandler):
         if value not in state.cookies:
             self._send(403, b"<html>Invalid session</html>", "text/html", rotate=False)
             return
-        if self._hostile(state, path):
+        store = "/json/bonusBuy.php"  # the personal-freeleech path carries a stamp: one mode for the store
+        mode_key = store if path.startswith(store) and path not in state.hostile else path
+        if self._hostile(state, mode_key):
             return
         params = dict(query)
-        mode = state.hostile.get(path, "")
+        mode = state.hostile.get(mode_key, "")
         if path == "/jsonLoad.php":
             self._json(state.account)
         elif path == "/tor/js/loadSearchJSONbasic.php":
@@ -263,6 +267,12 @@ class _Handler(QuietHandler):
         if mode == "drop":
             self.close_connection = True
             self.connection.shutdown(2)
+            return
+        if mode.startswith("applied:"):  # applied, then a gateway error instead of the answer
+            self._send(int(mode.partition(":")[2]), b"<html>502 Bad Gateway</html>", "text/html")
+            return
+        if mode == "applied_html":
+            self._send(200, b"<html><body>Thank you!</body></html>", "text/html")
             return
         success: Any = "false" if mode == "success_string_false" else True
         self._json({"success": success, "type": kind, "amount": entry.get("amount"), "seedbonus": points - cost})

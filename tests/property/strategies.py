@@ -1,18 +1,19 @@
 """The one strategies module of the test suite (attrs-style): rule trees and rows for the
-evaluator-agreement property, and fact snapshots and policy variants for decide()'s
-invariants."""
+evaluator-agreement property, fact snapshots and policy variants for decide()'s
+invariants, and hostile policies (any action, any subject, any args, random params)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
 from hypothesis import strategies as st
 
-from mamcrawler.engine.policy.compiled import CompiledRule, Policy, compile_policy
+from mamcrawler.engine.policy.compiled import CompiledAction, CompiledRule, Policy, compile_policy
 from mamcrawler.engine.policy.loader import load_policy
-from mamcrawler.engine.policy.vocabulary import Concern, SubjectKind
+from mamcrawler.engine.policy.vocabulary import LAYER_OF, ActionName, Concern, SubjectKind
 from mamcrawler.engine.rules.rows import Row
 from mamcrawler.engine.rules.trees import NOWHERE, AllOf, AnyOf, Compare, Node, Op
 from mamcrawler.facts import (
@@ -329,3 +330,279 @@ def _variants() -> tuple[Policy, ...]:
 
 
 policies = st.integers(0, 3).map(lambda i: _variants()[i])
+
+
+# --- hostile policies --------------------------------------------------------------------
+# Rule trees that propose any action on any subject with any arguments, in any layer and
+# at any priority, on top of (or instead of) the bundled rules, under random params. The
+# guards under the YAML must still hold every invariant (tests/property/test_hostile_policies.py).
+
+_ALWAYS = Compare("state.downloads_today", Op.GE, 0)  # memory is always known: a rule that always fires
+_HOSTILE_LEAVES = st.sampled_from(
+    [
+        _ALWAYS,
+        Compare("account.ratio", Op.LE, 1.05),
+        Compare("account.ratio", Op.LT, 1.0),
+        Compare("account.vip_days_left", Op.LT, 7),
+        Compare("account.bonus_points", Op.GE, 0),
+        Compare("candidate.is_free", Op.EQ, False),
+        Compare("candidate.is_free", Op.EQ, True),
+        Compare("candidate.in_client", Op.EQ, True),
+        Compare("candidate.already_bought", Op.EQ, False),
+        Compare("torrent.complete", Op.EQ, True),
+        Compare("torrent.downloading", Op.EQ, True),
+        Compare("torrent.paused_by", Op.EQ, "user"),
+        Compare("torrent.seed_hours", Op.LT, 72),
+    ]
+)
+_hostile_conditions: st.SearchStrategy[Node] = st.one_of(
+    st.just(_ALWAYS),
+    _HOSTILE_LEAVES,
+    st.lists(_HOSTILE_LEAVES, min_size=1, max_size=3).map(lambda cs: AnyOf(tuple(cs))),
+    st.lists(_HOSTILE_LEAVES, min_size=1, max_size=2).map(lambda cs: AllOf(tuple(cs))),
+)
+_ARG_VALUES: dict[str, st.SearchStrategy[object]] = {
+    "weeks": st.one_of(
+        st.sampled_from([1, 4, 8, 12, 52, 112]),
+        st.integers(-2, 200),
+        st.sampled_from(["fact:account.vip_weeks_affordable", "fact:account.vip_weeks_from_surplus"]),
+    ),
+    "gib": st.one_of(st.integers(-1, 100_000), st.just("fact:account.upload_gib_buyable")),
+    "method": st.sampled_from(["wedge", "points"]) | st.just("bogus"),
+    "bought_freeleech": st.booleans(),
+    "delete_data": st.booleans(),
+    "force": st.booleans(),
+    "upload_slots": st.integers(0, 500),
+    "active_seeds": st.integers(0, 500),
+    "category": st.sampled_from(["audiobooks", "x"]),
+}
+
+
+_RISKY = [
+    ActionName.BUY_VIP,
+    ActionName.BUY_UPLOAD_CREDIT,
+    ActionName.BUY_PERSONAL_FREELEECH,
+    ActionName.ADD_TORRENT,
+    ActionName.PAUSE_TORRENT,
+    ActionName.RESUME_TORRENT,
+    ActionName.REMOVE_TORRENT,
+    ActionName.REPLACE_EDITION,
+]
+_OWN_ARG = {
+    ActionName.BUY_VIP: "weeks",
+    ActionName.BUY_UPLOAD_CREDIT: "gib",
+    ActionName.BUY_PERSONAL_FREELEECH: "method",
+    ActionName.ADD_TORRENT: "bought_freeleech",
+    ActionName.REMOVE_TORRENT: "delete_data",
+    ActionName.RESUME_TORRENT: "force",
+    ActionName.SET_SEEDING_ALLOCATION: "upload_slots",
+}
+_SUBJECT_OF = {
+    ActionName.BUY_PERSONAL_FREELEECH: SubjectKind.CANDIDATE,
+    ActionName.ADD_TORRENT: SubjectKind.CANDIDATE,
+    ActionName.REPLACE_EDITION: SubjectKind.CANDIDATE,
+    ActionName.PAUSE_TORRENT: SubjectKind.TORRENT,
+    ActionName.RESUME_TORRENT: SubjectKind.TORRENT,
+    ActionName.REMOVE_TORRENT: SubjectKind.TORRENT,
+}
+
+
+@st.composite
+def hostile_actions(draw: st.DrawFn, name: ActionName | None = None) -> CompiledAction:
+    if name is None:  # mostly the actions that spend, download, stop or delete
+        name = draw(st.sampled_from(_RISKY) | st.sampled_from(list(ActionName)))
+    keys = set(draw(st.lists(st.sampled_from(sorted(_ARG_VALUES)), max_size=3, unique=True)))
+    if name in _OWN_ARG and draw(st.integers(0, 3)):  # usually the argument that makes it dangerous
+        keys.add(_OWN_ARG[name])
+    args = {k: draw(_ARG_VALUES[k]) for k in sorted(keys)}
+    tags = tuple(draw(st.lists(st.sampled_from(["helps_ratio", "helps_vip", "free_download", "x"]), max_size=2)))
+    return CompiledAction(name, args, tags)  # type: ignore[arg-type]
+
+
+_FOCUSED: dict[str, list[tuple[ActionName, ...]]] = {
+    # spending and downloading on candidates: buy-then-download, a bare claim, a bare purchase
+    "downloads": [
+        (ActionName.BUY_PERSONAL_FREELEECH, ActionName.ADD_TORRENT),
+        (ActionName.ADD_TORRENT,),
+        (ActionName.BUY_PERSONAL_FREELEECH,),
+        (ActionName.ADD_TORRENT, ActionName.BUY_PERSONAL_FREELEECH),
+    ],
+    # stopping, starting and deleting torrents
+    "torrents": [
+        (ActionName.PAUSE_TORRENT,),
+        (ActionName.RESUME_TORRENT,),
+        (ActionName.REMOVE_TORRENT,),
+    ],
+}
+
+
+@st.composite
+def hostile_rules(draw: st.DrawFn, index: int, focus: str = "any") -> CompiledRule:
+    # VIP's layer half the time: no block of a later layer reaches it, only the guards do
+    concern = draw(st.just(Concern.VIP) | st.sampled_from([c for c in Concern if c in LAYER_OF]))
+    if focus in _FOCUSED:
+        names = draw(st.sampled_from(_FOCUSED[focus]))
+        actions = [draw(hostile_actions(name)) for name in names]
+        first = actions[0]
+    else:
+        first = draw(hostile_actions())
+        if draw(st.booleans()) and first.name is ActionName.BUY_PERSONAL_FREELEECH:  # buy, then download
+            actions = [first, draw(hostile_actions(ActionName.ADD_TORRENT))]
+        elif draw(st.integers(0, 2)):
+            actions = [first, *draw(st.lists(hostile_actions(), max_size=2))]
+        else:
+            actions = [first]
+    fitting = _SUBJECT_OF.get(first.name, SubjectKind.ACCOUNT)
+    return CompiledRule(
+        id=f"hostile_{index}",
+        concern=concern,
+        layer=LAYER_OF[concern],
+        priority=draw(st.sampled_from([0, 500, 1000, 10**6])),
+        subject=fitting if focus in _FOCUSED or draw(st.integers(0, 5)) else draw(st.sampled_from(list(SubjectKind))),
+        description="hostile",
+        condition=draw(st.just(_ALWAYS) | _hostile_conditions),
+        reason="hostile",
+        flag=None,
+        block=None,
+        actions=tuple(actions),
+        location=NOWHERE,
+    )
+
+
+@st.composite
+def hostile_params(draw: st.DrawFn) -> dict[str, dict[str, object]]:
+    """Random (valid) params for the concerns the guards read."""
+    floor = draw(st.sampled_from([0.5, 1.0, 1.5]))
+    margin = draw(st.sampled_from([0.0, 0.05, 0.3]))
+    return {
+        "ratio": {
+            "floor": floor,
+            "margin": margin,
+            "recover_at": floor + margin + draw(st.sampled_from([0.0, 0.1])),
+            "helpful_min_leechers": draw(st.sampled_from([0, 1, 3])),
+        },
+        "vip": {
+            "floor_days": draw(st.sampled_from([0, 7, 30])),
+            "reserve_points": draw(st.sampled_from([0, 1250, 50000])),
+            "max_days": draw(st.sampled_from([30, 90, 365])),
+            "max_purchases_per_day": draw(st.sampled_from([0, 1, 3])),
+        },
+        "pacing": {
+            "daily_downloads": draw(st.sampled_from([0, 3, 10, 50])),
+            "max_points_per_day": draw(st.sampled_from([0, 50000, 150000, 10**7])),
+            "max_purchases_per_day": draw(st.sampled_from([0, 1, 10, 100])),
+            "max_removals_per_cycle": draw(st.sampled_from([0, 1, 5, 100])),
+        },
+        "snatch": {"unsat_buffer": draw(st.sampled_from([0, 10, 50]))},
+        "seeding": {"min_seed_hours": draw(st.sampled_from([0, 72, 500]))},
+        "free_first": {
+            "allow_ratio_costing": draw(st.booleans()),
+            "wedge_reserve": draw(st.sampled_from([0, 1, 5])),
+            "ratio_costing_margin_gib": draw(st.sampled_from([0, 5])),
+        },
+    }
+
+
+@dataclass(frozen=True)
+class HostilePolicy:
+    """Random params + hostile rules (+ the bundled rules when ``keep``); a short repr, so a
+    failing example prints what matters, and the compiled ``policy``."""
+
+    params: dict[str, dict[str, object]]
+    keep: bool
+    extra: tuple[CompiledRule, ...]
+
+    @property
+    def policy(self) -> Policy:
+        base = policy_with(**self.params)
+        rules = tuple(sorted([*(base.rules if self.keep else ()), *self.extra], key=lambda r: r.order_key))
+        return Policy(files=base.files, rules=rules, content_hash=base.content_hash, sources=base.sources)
+
+    def __repr__(self) -> str:
+        shown = [
+            (
+                r.id,
+                r.layer,
+                r.priority,
+                r.subject.value,
+                str(r.condition),
+                [(a.name.value, dict(a.args)) for a in r.actions],
+            )
+            for r in self.extra
+        ]
+        return f"HostilePolicy(params={self.params}, keep={self.keep}, extra={shown})"
+
+
+@st.composite
+def hostile_policies(draw: st.DrawFn) -> HostilePolicy:
+    """The bundled rules (or none) plus 1–8 hostile rules, under random params; a third of
+    the time the hostile rules all spend and download, a third they all work torrents."""
+    params = draw(hostile_params())
+    keep = draw(st.booleans())
+    focus = draw(st.sampled_from(["any", *_FOCUSED]))
+    extra = tuple(draw(hostile_rules(i, focus)) for i in range(draw(st.integers(1, 8))))
+    return HostilePolicy(params, keep, extra)
+
+
+@st.composite
+def hostile_snapshots(draw: st.DrawFn) -> FactSnapshot:
+    """``snapshots()`` plus what hostile rules feed on: every listed book wanted, a torrent
+    that meets the four removal conditions, a second seeding copy of an edition (delete
+    data), VIP bought today, few downloads today, sometimes a gapped source."""
+    base = draw(snapshots())
+    torrents_ = list(base.torrents)
+    if draw(st.booleans()):  # worthless and long seeded: removal reachable, maybe paused (resume + remove)
+        torrents_.append(
+            Torrent(
+                hash=f"{200:040x}",
+                name="worthless",
+                state=draw(st.sampled_from([TorrentState.SEEDING, TorrentState.PAUSED_UPLOAD])),
+                progress=1.0,
+                seeding_seconds=600 * 3600,
+                points_per_hour=0.0,
+                uploaded_30d_bytes=0,
+                added_by_mamcrawler=draw(st.booleans()),
+                book_key=draw(st.sampled_from([None, *BOOKS])),
+                release_id=draw(st.sampled_from([None, "r0", "r1"])),
+            )
+        )
+    if torrents_ and draw(st.booleans()):  # a second copy of a torrent's edition, seeding
+        first = torrents_[-1]
+        torrents_.append(
+            first.model_copy(
+                update={
+                    "hash": f"{len(torrents_) + 100:040x}",
+                    "state": draw(st.sampled_from([TorrentState.SEEDING, TorrentState.PAUSED_UPLOAD])),
+                    "progress": 1.0,
+                    "release_id": first.release_id or "r0",
+                }
+            )
+        )
+    if draw(st.integers(0, 2)) == 0:  # nothing of the wanted books in the client yet
+        torrents_ = [t for t in torrents_ if t.book_key is None]
+    wanted = {w.book_key for w in base.wants}
+    wants = (*base.wants, *(Want(book_key=b, title=b) for b in sorted({r.book_key for r in base.releases} - wanted)))
+    base = base.model_copy(update={"wants": wants if draw(st.booleans()) else base.wants})
+    memory = base.memory.model_copy(
+        update={
+            "vip_purchases_today": draw(st.integers(0, 3)),
+            "downloads_today": draw(st.sampled_from([0, 0, base.memory.downloads_today])),
+        }
+    )
+    account = base.account
+    if draw(st.booleans()):  # rich and VIP safe: every later guard is reachable; the ratio at or near a floor
+        ratio = draw(st.sampled_from([0.5, 0.52, 0.55, 1.0, 1.02, 1.05, 1.5, 1.55, 1.8, 2.5]))
+        downloaded = account.downloaded_bytes or GIB
+        account = account.model_copy(
+            update={
+                "bonus_points": draw(st.integers(100_000, 400_000)),
+                "vip_until": NOW + timedelta(days=draw(st.floats(20, 80))),
+                "ratio": ratio,
+                "uploaded_bytes": int(downloaded * ratio),
+                "wedges": draw(st.integers(0, 3)),
+            }
+        )
+    snap = base.model_copy(update={"torrents": tuple(torrents_), "memory": memory, "account": account})
+    if draw(st.integers(0, 4)) == 0:
+        snap = with_gap(snap, draw(gappable_sources))
+    return snap

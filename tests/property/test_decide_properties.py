@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from datetime import timedelta
 
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
-from strategies import NOW, gappable_sources, policies, releases, snapshots, with_gap
+from strategies import GIB, NOW, gappable_sources, policies, releases, snapshots, with_gap
 
 from mamcrawler.engine import Policy, decide
 from mamcrawler.engine.actions import AddTorrent, BuyPersonalFreeleech, BuyUploadCredit, BuyVip, RemoveTorrent
@@ -46,32 +47,42 @@ def test_non_vip_spending_never_dips_below_renewal_plus_reserve(policy: Policy, 
                 assert balance >= protected
 
 
-@given(policies, snapshots())
-def test_nothing_but_vip_is_bought_while_vip_is_at_risk(policy: Policy, snapshot: FactSnapshot) -> None:
-    if _vip_days(snapshot) >= policy.vip.floor_days:
-        return
+@given(policies, snapshots(), st.sampled_from([0.0, 1.0, 6.99]) | st.floats(0, 6.99))
+def test_nothing_but_vip_is_bought_while_vip_is_at_risk(policy: Policy, snapshot: FactSnapshot, days: float) -> None:
+    # VIP is put at risk (days below the floor) rather than filtered down to it
+    snapshot = snapshot.model_copy(
+        update={"account": snapshot.account.model_copy(update={"vip_until": NOW + timedelta(days=days)})}
+    )
+    assume(_vip_days(snapshot) < policy.vip.floor_days)
     batch = decide(policy, snapshot, now=NOW)
     assert not [a for a in batch.actions if isinstance(a, BuyUploadCredit | BuyPersonalFreeleech)]
     assert not [a for a in batch.actions if isinstance(a, AddTorrent) and not a.free]
 
 
-@given(policies, snapshots())
-def test_at_or_near_the_floor_no_paid_or_ratio_costing_download(policy: Policy, snapshot: FactSnapshot) -> None:
-    ratio = snapshot.account.ratio
-    assert ratio is not None
-    if ratio > policy.ratio.floor + policy.ratio.margin:
-        return
+@given(policies, snapshots(), st.sampled_from([0.9, 1.0, 1.05]) | st.floats(0.3, 1.05))
+def test_at_or_near_the_floor_no_paid_or_ratio_costing_download(
+    policy: Policy, snapshot: FactSnapshot, ratio: float
+) -> None:
+    downloaded = snapshot.account.downloaded_bytes or GIB
+    account = snapshot.account.model_copy(update={"ratio": ratio, "uploaded_bytes": int(downloaded * ratio)})
+    snapshot = snapshot.model_copy(update={"account": account})
+    assume(ratio <= policy.ratio.floor + policy.ratio.margin)
     batch = decide(policy, snapshot, now=NOW)
     assert not [a for a in batch.actions if isinstance(a, AddTorrent) and not a.free]
     assert not [a for a in batch.actions if isinstance(a, AddTorrent) and "ratio_costing" in a.intrinsic_tags()]
 
 
-@given(policies, snapshots())
-def test_below_the_floor_no_personal_freeleech_unless_vip_at_risk(policy: Policy, snapshot: FactSnapshot) -> None:
-    ratio = snapshot.account.ratio
-    assert ratio is not None
-    if ratio >= policy.ratio.floor or _vip_days(snapshot) < policy.vip.floor_days:
-        return
+@given(policies, snapshots(), st.floats(0.3, 0.999), st.floats(7, 89))
+def test_below_the_floor_no_personal_freeleech_unless_vip_at_risk(
+    policy: Policy, snapshot: FactSnapshot, ratio: float, days: float
+) -> None:
+    # the world is put below the floor with VIP safe, rather than filtered down to it
+    downloaded = snapshot.account.downloaded_bytes or GIB
+    account = snapshot.account.model_copy(
+        update={"ratio": ratio, "uploaded_bytes": int(downloaded * ratio), "vip_until": NOW + timedelta(days=days)}
+    )
+    snapshot = snapshot.model_copy(update={"account": account})
+    assume(ratio < policy.ratio.floor and _vip_days(snapshot) >= policy.vip.floor_days)
     batch = decide(policy, snapshot, now=NOW)
     assert not [a for a in batch.actions if isinstance(a, BuyPersonalFreeleech)]
 
@@ -84,13 +95,18 @@ def _quality(key: LadderKey) -> tuple[int, ...]:
 def test_free_beats_paid_at_equal_ladder_key_in_tie_break_mode(drawn: list[Release], policy: Policy) -> None:
     rels = [r.model_copy(update={"id": f"r{i}"}) for i, r in enumerate(drawn)]
     result = select_release(rels, policy.quality, policy.free_first)
-    if not isinstance(result, Selection) or result.chosen.is_free:
-        return
-    passing_free = [r for r in rels if r.is_free and rejection(r, policy.quality) is None]
-    if policy.free_first.mode == "floor":
-        assert not passing_free
-    for other in passing_free:
-        assert _quality(result.key) > _quality(ladder_key(other, policy.quality))
+    assume(isinstance(result, Selection))
+    assert isinstance(result, Selection)
+    passing = [r for r in rels if rejection(r, policy.quality) is None]
+    if not result.chosen.is_free:  # a paid release wins only by being strictly better than every free one
+        passing_free = [r for r in passing if r.is_free]
+        if policy.free_first.mode == "floor":
+            assert not passing_free
+        for other in passing_free:
+            assert _quality(result.key) > _quality(ladder_key(other, policy.quality))
+    elif policy.free_first.mode == "tie_break":  # a free release wins: no paid one is strictly better
+        for other in (r for r in passing if not r.is_free):
+            assert not _quality(ladder_key(other, policy.quality)) > _quality(result.key)
 
 
 @given(policies, snapshots())

@@ -25,11 +25,12 @@ ALLOWED = {
     "facts": {"errors"},
     "engine": {"facts", "errors"},
     "adapters": {"facts", "errors"},
-    "store": {"engine", "facts", "errors"},
+    "paths": {"errors"},
+    "store": {"engine", "facts", "errors", "paths"},
     "sensors": {"adapters", "store", "facts", "errors"},
     "actuators": {"adapters", "store", "engine", "facts", "errors"},
     "sim": {"engine", "facts", "errors"},
-    "app": {"sensors", "actuators", "sim", "adapters", "store", "engine", "facts", "errors"},
+    "app": {"sensors", "actuators", "sim", "adapters", "store", "engine", "facts", "errors", "paths"},
 }
 ENGINE_FORBIDDEN_PACKAGES = {
     "httpx",

@@ -1,13 +1,16 @@
-"""The live executor: planned actions → real calls, each journalled before it is sent
-and finished after, under an idempotency key, with the memory the engine reads next
-cycle updated from what actually happened.
+"""The live executor: planned actions → real calls, each journalled before it is sent and
+finished after, under an idempotency key, with the memory the engine reads next cycle
+updated from what actually happened — in the same transaction as the journal outcome
+(:mod:`actuators.remember`), one action at a time, never at the end of a batch.
 
 Keys: purchases of personal freeleech and added torrents are keyed by release (never
 twice, ever); VIP and upload credit by day and amount; torrent controls by cycle.
 ``dry_run`` journals every planned action as ``planned_dry_run`` and sends nothing —
-the engine never knows. A purchase whose answer never arrived stays ``intent``;
-:mod:`actuators.reconcile` settles it before anything else runs. Imports ``engine``,
-``store``, ``facts``, ``errors`` and the ports."""
+the engine never knows. Bonus-store purchases are sent once: an answer that proves
+nothing (5xx, timeout, cut or unreadable) leaves the entry ``sent_unconfirmed``, and
+while any purchase of a kind is open none of that kind is sent (whatever the key);
+:func:`actuators.reconcile.settle_unconfirmed` settles them from the bonus history at
+the start of each cycle. Imports ``engine``, ``store``, ``facts``, ``errors`` and the ports."""
 
 from __future__ import annotations
 
@@ -18,6 +21,8 @@ from datetime import datetime
 from typing import Any
 
 from mamcrawler.actuators.ports import BonusStore, TorrentClient, TorrentFiles
+from mamcrawler.actuators.reconcile import Settled, reconcile
+from mamcrawler.actuators.remember import Remembering
 from mamcrawler.engine.actions import (
     Action,
     AddTorrent,
@@ -27,19 +32,16 @@ from mamcrawler.engine.actions import (
     BuyPersonalFreeleech,
     BuyUploadCredit,
     BuyVip,
-    FreezeDownloads,
     PauseTorrent,
     Reannounce,
     RemoveTorrent,
-    ReplaceEdition,
     ResumeTorrent,
     SetSeedingAllocation,
-    UnfreezeDownloads,
 )
+from mamcrawler.engine.guards import doubt_key
 from mamcrawler.engine.records import DecisionBatch
-from mamcrawler.errors import MamcrawlerError, ServiceError, ServiceUnavailable
-from mamcrawler.facts import Memory, Want, WantSource
-from mamcrawler.store import VIP_PENDING, WISHLIST, ActionJournal, StateStore
+from mamcrawler.errors import MamcrawlerError, PurchaseUnconfirmed, ServiceError, ServiceUnavailable
+from mamcrawler.store import ActionJournal, StateStore
 
 log = logging.getLogger("mamcrawler.actuators")
 MAMCRAWLER_TAG = "mamcrawler"
@@ -68,7 +70,8 @@ class Execution:
 
     decision_id: str
     action: Action
-    status: str  # applied | failed | skipped_already_done | planned_dry_run | left_open
+    # applied | failed | skipped_already_done | skipped_purchase_in_doubt | planned_dry_run | left_open
+    status: str
     detail: str = ""
 
 
@@ -89,53 +92,68 @@ class LiveExecutor:
 
     def execute(self, batch: DecisionBatch, *, dry_run: bool) -> list[Execution]:
         now = batch.decided_at
-        today = now.date().isoformat()
-        memory = self.state.memory(today=today)
+        remembering = Remembering(self.state, today=now.date().isoformat(), now=self.clock)
         done: list[Execution] = []
         for record in batch.planned():
             for action in record.actions:
-                missing = self._missing_port(action)
-                if missing is not None:
-                    log.warning("%s not performed: %s is not configured", action.type, missing)
-                    done.append(Execution(record.decision_id, action, "skipped_not_configured", missing))
-                    continue
-                entry = self.journal.open(
-                    action,
-                    key=journal_key(action, now),
-                    decision_id=record.decision_id,
-                    policy_hash=batch.policy_hash,
-                    dry_run=dry_run,
-                    now=self.clock(),
-                )
-                if entry is None:
-                    done.append(Execution(record.decision_id, action, "skipped_already_done"))
-                    continue
-                if dry_run:
-                    done.append(Execution(record.decision_id, action, "planned_dry_run"))
-                    continue
-                try:
-                    outcome = self._perform(action, entry.id)
-                except ServiceUnavailable as err:
-                    if isinstance(action, BuyVip | BuyUploadCredit | BuyPersonalFreeleech):
-                        # The request may have left: never assume either way, reconcile later.
-                        log.warning("purchase %s left open: %s", entry.key, err.code)
-                        done.append(Execution(record.decision_id, action, "left_open", err.code))
-                        continue
-                    self.journal.finish(entry.id, "failed", now=self.clock(), error=str(err))
-                    done.append(Execution(record.decision_id, action, "failed", err.code))
-                    continue
-                except MamcrawlerError as err:
-                    code = err.code if isinstance(err, ServiceError) else type(err).__name__
-                    log.warning("action %s failed: %s", entry.key, code)
-                    self.journal.finish(entry.id, "failed", now=self.clock(), error=str(err))
-                    done.append(Execution(record.decision_id, action, "failed", code))
-                    continue
-                memory = self._remember(action, outcome, memory, now)
-                self.journal.finish(entry.id, "applied", now=self.clock(), outcome=outcome)
-                done.append(Execution(record.decision_id, action, "applied"))
-        if not dry_run:
-            self.state.save_memory(memory, today=today, now=self.clock())
+                done.append(self._one(record.decision_id, action, batch.policy_hash, now, remembering, dry_run))
         return done
+
+    def _one(
+        self, decision_id: str, action: Action, policy_hash: str, now: datetime, remember: Remembering, dry_run: bool
+    ) -> Execution:
+        missing = self._missing_port(action)
+        if missing is not None:
+            log.warning("%s not performed: %s is not configured", action.type, missing)
+            return Execution(decision_id, action, "skipped_not_configured", missing)
+        if isinstance(action, BuyVip | BuyUploadCredit | BuyPersonalFreeleech) and not dry_run:
+            blocked = doubt_key(action)
+            if blocked in self.state.memory(today=now.date().isoformat()).purchases_in_doubt:
+                log.warning("%s not sent: a purchase of that kind is still unsettled", action.type)
+                return Execution(decision_id, action, "skipped_purchase_in_doubt", blocked)
+        entry = self.journal.open(
+            action,
+            key=journal_key(action, now),
+            decision_id=decision_id,
+            policy_hash=policy_hash,
+            dry_run=dry_run,
+            now=self.clock(),
+            effect=remember.before_send(action),
+        )
+        if entry is None:
+            return Execution(decision_id, action, "skipped_already_done")
+        if dry_run:
+            return Execution(decision_id, action, "planned_dry_run")
+        try:
+            outcome = self._perform(action, entry.id)
+        except PurchaseUnconfirmed as err:
+            # The request left and the answer proves nothing: open until the history settles it.
+            log.warning("purchase %s sent, unconfirmed (%s): left open, never resent", entry.key, err.code)
+            effect = remember.after_outcome(action, "sent_unconfirmed")
+            self.journal.finish(entry.id, "sent_unconfirmed", now=self.clock(), error=str(err), effect=effect)
+            return Execution(decision_id, action, "left_open", err.code)
+        except MamcrawlerError as err:
+            code = err.code if isinstance(err, ServiceError) else type(err).__name__
+            log.warning("action %s failed: %s", entry.key, code)
+            self.journal.finish(
+                entry.id, "failed", now=self.clock(), error=str(err), effect=remember.after_outcome(action, "failed")
+            )
+            return Execution(decision_id, action, "failed", code)
+        self.journal.finish(
+            entry.id, "applied", now=self.clock(), outcome=outcome, effect=remember.after_outcome(action, "applied")
+        )
+        return Execution(decision_id, action, "applied")
+
+    def settle_open_purchases(self) -> list[Settled]:
+        """Purchases left open (unconfirmed answer, or a crash) settled from the bonus history."""
+        return reconcile(
+            self.journal,
+            state=self.state,
+            torrents=self.torrents,
+            store=self.store,
+            clock=self.clock,
+            purchases_only=True,
+        )
 
     def _missing_port(self, action: Action) -> str | None:
         """Which service an action needs but this process has no client for."""
@@ -192,35 +210,3 @@ class LiveExecutor:
             level = logging.CRITICAL if action.level == "critical" else logging.WARNING
             log.log(level, "alert %s: %s", action.code, action.message)
         return {}
-
-    def _remember(self, action: Action, outcome: dict[str, Any], memory: Memory, now: datetime) -> Memory:
-        """The engine's memory after an applied action (what the next cycle will read)."""
-        changes: dict[str, Any] = {}
-        if isinstance(action, FreezeDownloads):
-            changes["downloads_frozen"] = True
-        elif isinstance(action, UnfreezeDownloads):
-            changes["downloads_frozen"] = False
-        elif isinstance(action, PauseTorrent):
-            changes["frozen_torrent_hashes"] = tuple(sorted({*memory.frozen_torrent_hashes, action.hash}))
-        elif isinstance(action, ResumeTorrent):
-            changes["frozen_torrent_hashes"] = tuple(h for h in memory.frozen_torrent_hashes if h != action.hash)
-        elif isinstance(action, SetSeedingAllocation):
-            changes["upload_slots"] = action.upload_slots
-        elif isinstance(action, AddTorrent):
-            changes["downloads_today"] = memory.downloads_today + 1
-            self.state.remove_from_list(VIP_PENDING, action.release_id)
-            self.state.remove_from_list(WISHLIST, action.book_key)
-        elif isinstance(action, BuyUploadCredit | BuyPersonalFreeleech):
-            changes["points_spent_today"] = memory.points_spent_today + action.points()
-            changes["purchases_today"] = memory.purchases_today + 1
-            if isinstance(action, BuyPersonalFreeleech):
-                changes["bought_release_ids"] = tuple(sorted({*memory.bought_release_ids, action.release_id}))
-        elif isinstance(action, AddToVipPending):
-            self.state.add_to_list(VIP_PENDING, action.release_id, {"book_key": action.book_key}, now=now)
-            changes["pending_release_ids"] = tuple(sorted({*memory.pending_release_ids, action.release_id}))
-        elif isinstance(action, AddToWishlist):
-            want = Want(book_key=action.book_key, title=action.book_key, source=WantSource.WISHLIST)
-            self.state.add_to_list(WISHLIST, action.book_key, {"want": want.model_dump(mode="json")}, now=now)
-        elif isinstance(action, ReplaceEdition):
-            self.state.put(f"inferior:{action.library_item_id}", action.model_dump(mode="json"), now=now)
-        return memory.model_copy(update=changes)

@@ -20,6 +20,10 @@ class TorrentClient(Protocol):
 
     def has_torrent(self, info_hash: str) -> bool: ...
 
+    def is_paused(self, info_hash: str) -> bool | None:
+        """Paused now? ``None`` when the client does not have the torrent."""
+        ...
+
     def info_hash(self, data: bytes) -> str:
         """The v1 info-hash of ``.torrent`` bytes (qBittorrent's add does not return it)."""
         ...

@@ -1,26 +1,37 @@
-"""Start-up reconciliation of journal entries left ``intent`` by a crash or a lost answer.
+"""Settling open journal entries: those a crash left ``intent`` (at start-up, before any
+new cycle) and purchases left ``sent_unconfirmed`` by an answer that proved nothing
+(again at the start of every cycle).
 
-Before any new cycle runs, every open entry is settled against the service's real state:
-an added torrent is looked up by the info-hash noted before the call; a purchase is
-looked up in the account's bonus history — found → ``applied``, proven absent →
-``rolled_back`` (the next cycle decides afresh), unknown → left open with a warning, so
-nothing is ever bought twice. Torrent controls and local list changes are idempotent and
-simply rolled back for the next cycle to re-decide. Imports ``store``, ``engine.actions``,
-``errors`` and the ports."""
+An added torrent is looked up by the info-hash noted before the call. A purchase is
+looked up in the account's bonus history and nowhere else — found → ``applied``;
+proven absent (the history read, and the entry older than ``grace``, so a lagging
+history is not taken for absence) → ``rolled_back``, the next cycle decides afresh;
+history unreadable or slow → left open with a warning. Nothing is ever resent blind.
+A person can settle an entry too (``mamcrawler journal settle ID applied|not_applied``).
+Each settlement commits the memory it implies (counters, bought releases, lifted doubt)
+in the journal's transaction. A pause is looked up in qBittorrent: paused → ``applied``
+(remembered as ours, so recovery resumes it), not paused → ``rolled_back`` (forgotten).
+Other torrent controls and local list changes are idempotent and rolled back for the
+next cycle to re-decide.
+Imports ``store``, ``engine.actions``, ``errors`` and the ports."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from mamcrawler.actuators.ports import BonusStore, TorrentClient
-from mamcrawler.engine.actions import AddTorrent, BuyPersonalFreeleech, BuyUploadCredit, BuyVip
-from mamcrawler.errors import ServiceError
-from mamcrawler.store import ActionJournal, JournalEntry
+from mamcrawler.actuators.remember import Remembering
+from mamcrawler.engine.actions import AddTorrent, BuyPersonalFreeleech, BuyUploadCredit, BuyVip, PauseTorrent
+from mamcrawler.errors import JournalError, ServiceError
+from mamcrawler.store import ActionJournal, JournalEntry, StateStore
+from mamcrawler.store.journal import OPEN, Status
 
 log = logging.getLogger("mamcrawler.reconcile")
+HISTORY_GRACE = timedelta(minutes=10)  # how long a bonus history may lag behind the store
+PURCHASE_TYPES = frozenset({"BuyVip", "BuyUploadCredit", "BuyPersonalFreeleech"})
 
 
 @dataclass(frozen=True)
@@ -40,40 +51,88 @@ def _purchase_detail(entry: JournalEntry) -> tuple[str, str]:
     return "upload", str(action.gib)
 
 
+def _verdict(
+    entry: JournalEntry, torrents: TorrentClient | None, store: BonusStore | None, now: datetime, grace: timedelta
+) -> tuple[str, str]:
+    action = entry.action
+    if isinstance(action, AddTorrent):
+        info_hash = (entry.outcome or {}).get("hash")
+        if info_hash is None:
+            return "rolled_back", "never_sent"  # crashed before the hash was noted
+        if torrents is None:
+            return "left_open", "qbittorrent_not_configured"
+        return (
+            ("applied", "torrent_present")
+            if torrents.has_torrent(str(info_hash))
+            else ("rolled_back", "torrent_absent")
+        )
+    if isinstance(action, BuyVip | BuyUploadCredit | BuyPersonalFreeleech):
+        seen = None if store is None else store.purchase_seen(*_purchase_detail(entry))
+        if seen is None:
+            return "left_open", "purchase_unverifiable"
+        if seen:
+            return "applied", "purchase_in_history"
+        if entry.updated_at is not None and now - entry.updated_at < grace:
+            return "left_open", "history_may_lag"
+        return "rolled_back", "purchase_absent"
+    if isinstance(action, PauseTorrent):  # was our pause made? qBittorrent's state says
+        if torrents is None:
+            return "left_open", "qbittorrent_not_configured"
+        made = torrents.is_paused(action.hash)
+        return ("applied", "torrent_paused") if made else ("rolled_back", "torrent_not_paused")
+    return "rolled_back", "idempotent_redecide"
+
+
 def reconcile(
     journal: ActionJournal,
     *,
+    state: StateStore,
     torrents: TorrentClient | None,
     store: BonusStore | None,
     clock: Callable[[], datetime],
+    purchases_only: bool = False,
+    grace: timedelta = HISTORY_GRACE,
 ) -> list[Settled]:
+    """Settle every open entry (or only the purchases) against the services' real state."""
     settled: list[Settled] = []
-    for entry in journal.unfinished():
-        action = entry.action
+    now = clock()
+    remember = Remembering(state, today=now.date().isoformat(), now=clock)
+    for entry in journal.unfinished(OPEN):
+        if purchases_only and entry.action.type not in PURCHASE_TYPES:
+            continue
         try:
-            if isinstance(action, AddTorrent):
-                info_hash = (entry.outcome or {}).get("hash")
-                if info_hash is None:
-                    status, reason = "rolled_back", "never_sent"  # crashed before the hash was noted
-                elif torrents is None:
-                    status, reason = "left_open", "qbittorrent_not_configured"
-                elif torrents.has_torrent(str(info_hash)):
-                    status, reason = "applied", "torrent_present"
-                else:
-                    status, reason = "rolled_back", "torrent_absent"
-            elif isinstance(action, BuyVip | BuyUploadCredit | BuyPersonalFreeleech):
-                seen = None if store is None else store.purchase_seen(*_purchase_detail(entry))
-                if seen is None:
-                    status, reason = "left_open", "purchase_unverifiable"
-                else:
-                    status, reason = ("applied", "purchase_in_history") if seen else ("rolled_back", "purchase_absent")
-            else:
-                status, reason = "rolled_back", "idempotent_redecide"
+            status, reason = _verdict(entry, torrents, store, now, grace)
         except ServiceError as err:
             status, reason = "left_open", err.code
         if status == "left_open":
             log.warning("journal entry %s stays open: %s (it will not be repeated)", entry.key, reason)
         else:
-            journal.finish(entry.id, status, now=clock(), outcome=entry.outcome, error=None)  # type: ignore[arg-type]
+            effect = remember.after_outcome(entry.action, status)
+            journal.finish(entry.id, status, now=clock(), outcome=entry.outcome, effect=effect)  # type: ignore[arg-type]
         settled.append(Settled(entry.key, status, reason))
+    return settled
+
+
+def settle_by_person(
+    journal: ActionJournal, state: StateStore, entry_id: int, *, applied: bool, clock: Callable[[], datetime]
+) -> JournalEntry:
+    """A person's word on an open entry: ``applied`` or not (then the next cycle may decide
+    afresh). The memory it implies is committed with it."""
+    entry = journal.by_id(entry_id)
+    if entry is None:
+        raise JournalError(f"no journal entry {entry_id}")
+    if entry.status not in OPEN:
+        raise JournalError(f"journal entry {entry_id} ({entry.key}) is {entry.status}, not open: nothing to settle")
+    status: Status = "applied" if applied else "rolled_back"
+    remember = Remembering(state, today=clock().date().isoformat(), now=clock)
+    journal.finish(
+        entry.id,
+        status,
+        now=clock(),
+        outcome={**(entry.outcome or {}), "settled_by": "person"},
+        error=entry.error,
+        effect=remember.after_outcome(entry.action, status),
+    )
+    settled = journal.by_id(entry_id)
+    assert settled is not None
     return settled

@@ -98,7 +98,9 @@ def _buy_pfl(args: Args, row: Row, world: World, c: Candidate | None) -> Action:
 def _add_torrent(args: Args, row: Row, world: World, c: Candidate | None) -> Action:
     cand = _need(c)
     chosen = cand.selection.chosen
-    bought = bool(args.get("bought_freeleech", False)) and not chosen.is_free
+    # The YAML may claim a purchase (the guards then ask for it); one made earlier always counts.
+    claimed = bool(args.get("bought_freeleech", False)) or row.get("candidate.already_bought") is True
+    bought = claimed and not chosen.is_free
     free, wedge = download_terms(chosen, row, wedge_asked=bool(args.get("wedge", False)), bought=bought)
     return AddTorrent(
         release_id=chosen.id,

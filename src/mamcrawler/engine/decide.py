@@ -1,7 +1,8 @@
 """``decide(policy, snapshot, *, now) -> DecisionBatch``: the pure heart of mamcrawler.
 
 Layer by layer (the SPEC's priority order) the evaluator finds which rules match which
-rows; flags set by a layer become visible to the next. A rule that depends on a gapped
+rows; flags set by a layer become visible to the next, and to later rules of the same
+layer that read them (ordered by flag dependencies, ``engine.rules.strata``). A rule that depends on a gapped
 or stale source never proposes an action; if it only flags or blocks, it is taken as
 matched (fail closed: when unsure, hold back). The planner then turns matches into
 planned actions under blocks, guards and caps, and every step leaves a record.
@@ -20,6 +21,7 @@ from mamcrawler.engine.policy.vocabulary import ActionName
 from mamcrawler.engine.records import DecisionBatch, DecisionRecord, decision_id
 from mamcrawler.engine.rules.evaluators import REFERENCE, Evaluator, TraceCache
 from mamcrawler.engine.rules.rows import Row
+from mamcrawler.engine.rules.strata import flag_strata, in_strata
 from mamcrawler.engine.world.catalogue import FIELDS
 from mamcrawler.engine.world.derive import Candidate, World, build_world
 from mamcrawler.facts import FactSnapshot, Source
@@ -52,8 +54,10 @@ def rule_sources(policy: Policy) -> dict[str, frozenset[Source]]:
     for rule in policy.rules:
         if rule.flag:
             setters.setdefault(rule.flag, []).append(rule)
+    strata, _ = flag_strata(policy.rules)
     out: dict[str, frozenset[Source]] = {}
-    for rule in policy.rules:  # ordered by layer, so flag setters come first
+    # by layer, then by flag dependencies, so every flag's setters come first
+    for rule in sorted(policy.rules, key=lambda r: (r.layer, strata.get(r.id, 0))):
         deps: set[Source] = set()
         for fact in rule.facts:
             if fact.startswith("flags."):
@@ -76,31 +80,49 @@ def _rows_of(world: World, kind: str) -> Sequence[Row]:
 
 
 def evaluate_layers(policy: Policy, world: World, evaluator: Evaluator) -> tuple[list[Match], dict[str, bool]]:
-    """Stratified evaluation: every match, in the deterministic order, and the final flags."""
+    """Stratified evaluation: layer by layer, and inside a layer by flag dependencies (a
+    rule reading a flag runs after the rules of its layer that set it). Every match comes
+    back in the deterministic order (layer, priority, id, row); and the final flags."""
     deps = rule_sources(policy)
+    strata, _ = flag_strata(policy.rules)
     flags = dict.fromkeys(sorted({r.flag for r in policy.rules if r.flag}), False)
     matches: list[Match] = []
+    order = {r.id: i for i, r in enumerate(policy.rules)}
     for layer in sorted({r.layer for r in policy.rules if r.enabled}):
-        rules = [r for r in policy.rules if r.layer == layer and r.enabled]
-        shared = {**world.shared, **{f"flags.{k}": v for k, v in flags.items()}}
-        rows = {
-            kind: [row.with_shared(shared) for row in _rows_of(world, kind)]
-            for kind in {r.subject.value for r in rules}
-        }
-        gapped = {r.id for r in rules if deps[r.id] & world.gapped}
-        live = [r for r in rules if r.id not in gapped]
-        found = evaluator.match(live, [row for kind_rows in rows.values() for row in kind_rows])
-        for rule in rules:
-            for row in rows[rule.subject.value]:
-                if rule.id in gapped:
-                    if rule.flag or rule.block:
-                        matches.append(Match(rule, row, forced=True))
-                elif (rule.id, row.id) in found:
-                    matches.append(Match(rule, row))
-        for m in matches:
-            if m.rule.layer == layer and m.rule.flag:
-                flags[m.rule.flag] = True
+        layer_matches: list[Match] = []
+        for rules in in_strata([r for r in policy.rules if r.layer == layer and r.enabled], strata):
+            found = _evaluate(rules, world, evaluator, deps, flags)
+            layer_matches.extend(found)
+            for m in found:
+                if m.rule.flag:
+                    flags[m.rule.flag] = True
+        matches.extend(sorted(layer_matches, key=lambda m: order[m.rule.id]))  # stable: rows keep their order
     return matches, flags
+
+
+def _evaluate(
+    rules: list[CompiledRule],
+    world: World,
+    evaluator: Evaluator,
+    deps: dict[str, frozenset[Source]],
+    flags: dict[str, bool],
+) -> list[Match]:
+    shared = {**world.shared, **{f"flags.{k}": v for k, v in flags.items()}}
+    rows = {
+        kind: [row.with_shared(shared) for row in _rows_of(world, kind)] for kind in {r.subject.value for r in rules}
+    }
+    gapped = {r.id for r in rules if deps[r.id] & world.gapped}
+    live = [r for r in rules if r.id not in gapped]
+    found = evaluator.match(live, [row for kind_rows in rows.values() for row in kind_rows])
+    out: list[Match] = []
+    for rule in rules:
+        for row in rows[rule.subject.value]:
+            if rule.id in gapped:
+                if rule.flag or rule.block:
+                    out.append(Match(rule, row, forced=True))
+            elif (rule.id, row.id) in found:
+                out.append(Match(rule, row))
+    return out
 
 
 def _ladder(candidate: Candidate | None) -> dict[str, object]:
@@ -125,8 +147,7 @@ def decide(policy: Policy, snapshot: FactSnapshot, *, now: datetime, evaluator: 
     """Decide what to do about ``snapshot`` under ``policy`` at ``now``."""
     world = build_world(policy, snapshot, now)
     matches, flags = evaluate_layers(policy, world, evaluator)
-    memory = snapshot.memory
-    ledger = Ledger.open(policy, world, memory.downloads_today, memory.points_spent_today, memory.purchases_today)
+    ledger = Ledger.open(policy, world, snapshot.memory)
     verdicts = plan(policy, world, matches, ledger)
     candidates = {c.row.id: c for c in world.candidates}
     final_shared = {**world.shared, **{f"flags.{k}": v for k, v in flags.items()}}

@@ -80,23 +80,28 @@ def decision_id(policy_hash: str, now: datetime, rule_id: str | None, kind: str,
 
 
 def redact(values: dict[str, Any], secrets: Iterable[str] = ()) -> tuple[dict[str, Any], tuple[str, ...]]:
-    """Mask values under secret-looking keys and any occurrence of a known secret string."""
-    known = [s for s in secrets if s]
-    out: dict[str, Any] = {}
+    """Mask values under secret-looking keys and any occurrence of a known secret string,
+    at any depth (dicts and lists inside the values too). The second result names each
+    masked field by its dotted path (``outcome.headers.cookie``, ``notes.2``)."""
+    known = sorted({s for s in secrets if s}, key=len, reverse=True)  # longest first: no partial leftovers
     hidden: list[str] = []
-    for key, value in values.items():
-        if _SECRET_KEY.search(key):
-            out[key] = "***"
-            hidden.append(key)
-        elif isinstance(value, str) and any(s in value for s in known):
-            masked = value
-            for s in known:
-                masked = masked.replace(s, "***")
-            out[key] = masked
-            hidden.append(key)
-        else:
-            out[key] = value
+    out = {str(k): _redacted(v, str(k), known, hidden) for k, v in values.items()}
     return out, tuple(sorted(hidden))
+
+
+def _redacted(value: Any, path: str, known: list[str], hidden: list[str]) -> Any:
+    if _SECRET_KEY.search(path.rsplit(".", 1)[-1]):
+        hidden.append(path)
+        return "***"
+    if isinstance(value, dict):
+        return {str(k): _redacted(v, f"{path}.{k}", known, hidden) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redacted(v, f"{path}.{i}", known, hidden) for i, v in enumerate(value)]
+    if isinstance(value, str) and any(s in value for s in known):
+        for s in known:
+            value = value.replace(s, "***")
+        hidden.append(path)
+    return value
 
 
 def read_journal(lines: Iterable[str]) -> list[DecisionRecord]:

@@ -170,11 +170,17 @@ class TorrentState(StrEnum):
 
 
 class PausedBy(StrEnum):
-    """Who paused a torrent; only mamcrawler's own pauses are ever resumed by a freeze lift."""
+    """Who paused a torrent; only mamcrawler's own pauses are ever resumed by a freeze lift.
+
+    ``USER`` is a person's explicit hold (the hold tag, ``mamcrawler-hold`` by default) and
+    is never undone; ``SHARE_LIMIT`` is qBittorrent's own stop at a ratio/seeding-time
+    limit — not a person's — and a completed torrent so paused is resumed to seed (§10);
+    ``NOBODY`` also covers a paused torrent with no known cause and no hold tag."""
 
     NOBODY = "nobody"
     USER = "user"
     MAMCRAWLER = "mamcrawler"
+    SHARE_LIMIT = "share_limit"
 
 
 class Torrent(FactModel):
@@ -272,6 +278,12 @@ class Memory(FactModel):
     downloads_today: int = Field(0, ge=0)
     points_spent_today: int = Field(0, ge=0)
     purchases_today: int = Field(0, ge=0)
+    vip_purchases_today: int = Field(0, ge=0, description="VIP purchases made today (the per-day VIP guard).")
     upload_slots: int | None = Field(None, ge=-1)
     bought_release_ids: tuple[str, ...] = Field((), description="Personal freeleech already bought.")
     pending_release_ids: tuple[str, ...] = Field((), description="On the VIP pending list.")
+    purchases_in_doubt: tuple[str, ...] = Field(
+        (),
+        description="Bonus-store purchases sent but not settled (vip, upload, pfl:<release>); "
+        "none of the same kind is bought again until the bonus history settles them.",
+    )

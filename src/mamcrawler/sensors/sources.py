@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from mamcrawler.adapters.qbittorrent.states import HOLD_TAG, who_paused
 from mamcrawler.errors import CriticalBlock, MamcrawlerError, ServiceError
-from mamcrawler.facts import FactGap, FactSnapshot, PausedBy, Provenance, Source, TorrentState, Want, WantSource
+from mamcrawler.facts import FactGap, FactSnapshot, Provenance, Source, Want, WantSource
 from mamcrawler.store import BAD_RELEASES, VIP_PENDING, StateStore
 from mamcrawler.store.tracker_account import TrackerAccountMemory
 
@@ -57,11 +58,40 @@ class FunctionSensor:
             return Reading(self.source, gap=FactGap(source=self.source, code="error", message=str(err), since=now))
 
 
+NOT_CONFIGURED = "not_configured"
+
+# the snapshot field that carries a source's facts (to tell when another reader supplied them)
+SOURCE_FIELD = {
+    Source.LIBRARY: "library",
+    Source.QBITTORRENT: "torrents",
+    Source.TRACKER_ACCOUNT: "account",
+    Source.TRACKER_SEARCH: "releases",
+    Source.TRACKER_STORE: "store_prices",
+    Source.TRACKER_RULES: "events",
+}
+
+
+class NotConfigured:
+    """A service whose settings are missing: its facts are unknown — a gap with code
+    ``not_configured`` every cycle — never known and empty (an unconfigured library is not
+    an empty library). Rules that need the source fail closed."""
+
+    def __init__(self, source: Source, service: str, missing: Sequence[str]) -> None:
+        self.source = source
+        keys = " ".join(f"{k}=" for k in missing)
+        self.message = f"{service} is not configured" + (f"; add {keys}" if keys else "")
+
+    def sense(self, now: datetime) -> Reading:
+        return Reading(self.source, gap=FactGap(source=self.source, code=NOT_CONFIGURED, message=self.message))
+
+
 def gather(sensors: Sequence[Sensor], state: StateStore, now: datetime) -> FactSnapshot:
-    """Read every sensor and the store into one snapshot."""
+    """Read every sensor and the store into one snapshot. A ``not_configured`` gap gives
+    way when another reader (a facts file) supplied that source's facts."""
     fields: dict[str, Any] = {}
     provenance: list[Provenance] = []
     gaps: list[FactGap] = []
+    supplied: dict[str, str] = {}
     for sensor in sensors:
         reading = sensor.sense(now)
         if reading.gap is not None:
@@ -69,10 +99,15 @@ def gather(sensors: Sequence[Sensor], state: StateStore, now: datetime) -> FactS
             continue
         provenance.append(Provenance(source=reading.source, observed_at=now, origin=reading.origin))
         for key, value in reading.facts.items():
+            supplied.setdefault(key, reading.origin)
             if key in ("releases", "events") and key in fields:
                 fields[key] = (*fields[key], *value)
             else:
                 fields[key] = value
+    for gap in [g for g in gaps if g.code == NOT_CONFIGURED and SOURCE_FIELD.get(g.source) in supplied]:
+        gaps.remove(gap)
+        origin = supplied[SOURCE_FIELD[gap.source]]
+        provenance.append(Provenance(source=gap.source, observed_at=now, origin=origin))
     today = now.date().isoformat()
     wants: list[Want] = list(state.wants())
     for item in state.list_items(VIP_PENDING):
@@ -96,13 +131,14 @@ class QbitSensor:
     """qBittorrent → torrent facts, joined with what the store knows: which torrents
     mamcrawler added (tag ``mamcrawler``; ``mamcrawler-free`` when they cost no ratio),
     which release and book each one is (from applied AddTorrent journal entries), and
-    who paused a paused torrent (mamcrawler only if the freeze recorded it; anyone
-    else's pause counts as the user's and is never undone)."""
+    who paused a paused torrent (``adapters.qbittorrent.who_paused``: a person only by
+    the hold tag; mamcrawler when its pause is remembered; qBittorrent at its share
+    limits)."""
 
     source = Source.QBITTORRENT
 
-    def __init__(self, client: Any, state: StateStore, journal: Any) -> None:
-        self.client, self.state, self.journal = client, state, journal
+    def __init__(self, client: Any, state: StateStore, journal: Any, *, hold_tag: str = HOLD_TAG) -> None:
+        self.client, self.state, self.journal, self.hold_tag = client, state, journal, hold_tag
 
     def sense(self, now: datetime) -> Reading:
         try:
@@ -121,9 +157,7 @@ class QbitSensor:
         for t in torrents:
             action = known.get(t.hash)
             arrived_paid = getattr(action, "release_id", None) in paid
-            paused_by = PausedBy.NOBODY
-            if t.state in (TorrentState.PAUSED_UPLOAD, TorrentState.PAUSED_DOWNLOAD):
-                paused_by = PausedBy.MAMCRAWLER if t.hash in frozen else PausedBy.USER
+            paused_by = who_paused(t, frozen, self.hold_tag)  # a person's hold is the hold tag only
             facts.append(
                 t.model_copy(
                     update={

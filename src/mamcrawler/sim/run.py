@@ -160,6 +160,8 @@ class _Executor:
         if kind != "vip":
             w.points_spent_today += cost
             w.purchases_today += 1
+        else:
+            w.vip_purchases_today += 1
         return True
 
     def _apply(self, action: Action, now: datetime, bought_now: dict[str, str]) -> bool:

@@ -28,7 +28,10 @@ def parse_duration(value: Any) -> timedelta:
     if not isinstance(value, str) or not value or not (m := _DURATION.match(value.strip())):
         raise ValueError(f"expected a duration like '1h', '30m', '2d12h' or '1w', got {value!r}")
     weeks, days, hours, minutes = (int(g) if g else 0 for g in m.groups())
-    return timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes)
+    try:
+        return timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes)
+    except OverflowError:
+        raise ValueError(f"duration {value!r} is too long") from None
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]

@@ -140,9 +140,21 @@ class SimTorrent:
             }
             fact = Torrent(**fixed, **moving)
         else:
-            fact = last.model_copy(update=moving)
+            fact = _moved(last, moving)
         self._last_fact = fact
         return fact
+
+
+def _moved(last: Torrent, moving: dict[str, object]) -> Torrent:
+    """``last.model_copy(update=moving)`` without the generic copy machinery (the hot path
+    of every tick): the simulator's own values, already of the fields' types."""
+    fact = Torrent.__new__(Torrent)
+    object.__setattr__(fact, "__dict__", {**last.__dict__, **moving})
+    # The first fact was built with every moving field, so its fields-set already has them all.
+    object.__setattr__(fact, "__pydantic_fields_set__", last.__pydantic_fields_set__)
+    object.__setattr__(fact, "__pydantic_extra__", None)
+    object.__setattr__(fact, "__pydantic_private__", None)
+    return fact
 
 
 @dataclass
@@ -189,6 +201,7 @@ class World:
         self.downloads_today = 0
         self.points_spent_today = 0
         self.purchases_today = 0
+        self.vip_purchases_today = 0
         self.upload_slots: int | None = scenario.upload_slots
         self.active_seeds: int | None = None
         self.pending: list[str] = []
@@ -315,6 +328,7 @@ class World:
             downloads_today=self.downloads_today,
             points_spent_today=self.points_spent_today,
             purchases_today=self.purchases_today,
+            vip_purchases_today=self.vip_purchases_today,
             upload_slots=self.upload_slots,
             bought_release_ids=tuple(sorted(self.bought)),
             pending_release_ids=tuple(self.pending),
@@ -388,7 +402,7 @@ class World:
         self.now = now
 
     def _midnight(self) -> None:
-        self.downloads_today = self.points_spent_today = self.purchases_today = 0
+        self.downloads_today = self.points_spent_today = self.purchases_today = self.vip_purchases_today = 0
         for t in self.torrents.values():
             t.window.append(t.today_upload)
             t.today_upload = 0.0

@@ -4,6 +4,7 @@ stopped. May import ``engine`` (for action/record types), ``facts`` and ``errors
 
 from mamcrawler.store.database import Database, sqlite_url
 from mamcrawler.store.journal import ActionJournal, JournalEntry
+from mamcrawler.store.recorded import RecordedCycle, Recorder, RecordReader, sizes_by_day
 from mamcrawler.store.state import BAD_RELEASES, VIP_PENDING, WISHLIST, StateStore, StoredCookie
 
 __all__ = [
@@ -13,7 +14,11 @@ __all__ = [
     "ActionJournal",
     "Database",
     "JournalEntry",
+    "RecordReader",
+    "RecordedCycle",
+    "Recorder",
     "StateStore",
     "StoredCookie",
+    "sizes_by_day",
     "sqlite_url",
 ]

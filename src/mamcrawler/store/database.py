@@ -1,6 +1,8 @@
 """Opening the store: a SQLAlchemy engine from a URL (SQLite file by default, PostgreSQL
 by ``postgresql+psycopg://…``), tables created on first use, sessions with commit or
-rollback. Imports sqlalchemy and ``store.schema``."""
+rollback. A SQLite file is created 0600 (its folders 0700; SQLite gives its ``-wal`` /
+``-shm`` files the same mode) and is never the ``.env`` file. Imports sqlalchemy,
+``paths`` and ``store.schema``."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from mamcrawler.paths import private_file, refuse_env_file, sqlite_path, tighten_sidecars
 from mamcrawler.store.schema import Base
 
 
@@ -19,12 +22,15 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        if url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        file = sqlite_path(url)
+        if file is not None:  # private from the first byte: the store keeps the tracker cookie
+            private_file(refuse_env_file(file, "database file"))
         self.engine: Engine = create_engine(url, future=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         Base.metadata.create_all(self.engine)
+        if file is not None:
+            tighten_sidecars(file)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager

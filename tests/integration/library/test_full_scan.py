@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fakes"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from abs_fake import AbsState, abs_fake
 from metadata_fake import MetadataState, metadata_fake
-from qbit_env import have, synthesise_book
+from qbit_env import synthesise_book
 
 from mamcrawler.adapters.audio import NarratorDetector, match_narrator
 from mamcrawler.adapters.audio.intro import heard_among, heard_number
@@ -27,6 +27,7 @@ from mamcrawler.app.jobs.full_scan import FullScan, ScanResult
 from mamcrawler.app.jobs.metadata_jobs import audnexus_lookups
 from mamcrawler.engine import load_policy
 from mamcrawler.store import Database, StateStore
+from tool_checks import require_tool
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[3]
@@ -34,8 +35,7 @@ INTRO = (
     "The Name of the Wind. The Kingkiller Chronicle, book one. Written by Patrick Rothfuss. Narrated by Nick Podehl."
 )
 
-if not have("espeak-ng", "ffmpeg"):
-    pytest.skip("espeak-ng and ffmpeg are needed", allow_module_level=True)
+require_tool("espeak-ng", "ffmpeg")
 
 
 @pytest.fixture(scope="module")

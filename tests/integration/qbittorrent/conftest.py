@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from qbit_env import Qbit, have, make_torrent, qbittorrent, synthesise_book
+from qbit_env import Qbit, make_torrent, qbittorrent, synthesise_book
 
 from mamcrawler.adapters.qbittorrent import QbitClient
+from tool_checks import require_tool
 
-if not have("qbittorrent-nox", "espeak-ng", "ffmpeg"):
-    pytest.skip("qbittorrent-nox, espeak-ng and ffmpeg are needed", allow_module_level=True)
+require_tool("qbittorrent-nox", "espeak-ng", "ffmpeg")
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,8 @@ class World:
                     "stalled_after_minutes: 30", f"stalled_after_minutes: {stalled_after_minutes}"
                 )
             )
-        self.facts: dict[str, object] = {"account": account(2.0)}
+        # no Audiobookshelf here: the facts file says the library is known and empty
+        self.facts: dict[str, object] = {"account": account(2.0), "library": []}
         self.write()
         self.settings = Settings.model_validate(
             {

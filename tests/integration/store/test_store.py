@@ -17,6 +17,7 @@ from mamcrawler.engine.actions import AddTorrent, BuyPersonalFreeleech
 from mamcrawler.errors import JournalError
 from mamcrawler.facts import Memory
 from mamcrawler.store import VIP_PENDING, ActionJournal, Database, StateStore, sqlite_url
+from tool_checks import missing
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 BUY = BuyPersonalFreeleech(release_id="r1", tracker_id=7, method="points", cost_points=50000)
@@ -38,7 +39,7 @@ def url(request: pytest.FixtureRequest, tmp_path: Path, pg_server: str | None) -
     if request.param == "sqlite":
         return sqlite_url(tmp_path / "store.sqlite")
     if pg_server is None:
-        pytest.skip("PostgreSQL binaries are not installed")
+        missing("PostgreSQL (initdb, postgres)")
     return fresh_database(pg_server, f"t{abs(hash(request.node.name)) % 10**9}")
 
 

@@ -30,7 +30,14 @@ from mamcrawler.adapters.mam import (
     snapshot_of,
 )
 from mamcrawler.adapters.prowlarr import ProwlarrClient
-from mamcrawler.errors import CriticalBlock, ServiceError, ServiceProtocolError, ServiceThrottled, ServiceUnavailable
+from mamcrawler.errors import (
+    CriticalBlock,
+    PurchaseUnconfirmed,
+    ServiceError,
+    ServiceProtocolError,
+    ServiceThrottled,
+    ServiceUnavailable,
+)
 from mamcrawler.facts import EventKind, FreeKind, UserClass
 from mamcrawler.store import Database, StateStore, StoredCookie
 
@@ -127,8 +134,8 @@ def test_purchases_change_the_account_and_refusals_are_errors(fake: tuple[str, T
     with pytest.raises(ServiceError) as refused:
         mam.buy_vip(12)
     assert refused.value.code == "purchase_refused" and "Not enough bonus" in str(refused.value)
-    state.hostile["/json/bonusBuy.php"] = "success_string_false"
-    with pytest.raises(ServiceError, match="purchase_refused"):
+    state.hostile["/json/bonusBuy.php"] = "success_string_false"  # applied; "false" is not an explicit false
+    with pytest.raises(PurchaseUnconfirmed, match="purchase_unconfirmed"):
         mam.buy_upload_credit(50)
     mam.close()
     assert [p["type"] for p in state.purchases] == ["VIP", "upload", "upload"]

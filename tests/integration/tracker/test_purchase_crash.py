@@ -61,7 +61,7 @@ def test_purchase_killed_in_flight_is_never_made_twice(tmp_path: Path) -> None:
         log = (tmp_path / "first.log").open("wb")
         try:
             daemon = subprocess.Popen(
-                [str(MAMCRAWLER), "run", "--once", "--no-api", "--env-file", str(tmp_path / "none.env")],
+                [str(MAMCRAWLER), "run", "--once", "--no-api", "--env-file", os.devnull],
                 cwd=tmp_path,
                 env=environment(tmp_path, url),
                 stdout=subprocess.DEVNULL,
@@ -82,7 +82,7 @@ def test_purchase_killed_in_flight_is_never_made_twice(tmp_path: Path) -> None:
         state.hostile.clear()
 
         restarted = subprocess.run(
-            [str(MAMCRAWLER), "run", "--once", "--no-api", "--env-file", str(tmp_path / "none.env")],
+            [str(MAMCRAWLER), "run", "--once", "--no-api", "--env-file", os.devnull],
             cwd=tmp_path,
             env=environment(tmp_path, url),
             capture_output=True,

@@ -125,4 +125,4 @@ def test_new_snatches_go_only_into_free_slots() -> None:
     snapshot = FactSnapshot(taken_at=START, account=account, releases=releases, wants=wants)
     batch = decide(policy, snapshot, now=START)
     assert len([a for a in batch.actions if a.type == "AddTorrent"]) == 2
-    assert sum(r.reason == "guard_no_free_snatch_slot" for r in batch.records) == 2
+    assert sum(r.reason == "guard_unsatisfied_limit" for r in batch.records) == 2

@@ -11,7 +11,8 @@ import pytest
 
 from mamcrawler.engine import Policy, decide, load_policy
 from mamcrawler.engine.actions import AddTorrent, BuyVip
-from mamcrawler.engine.economy.vip_steps import largest_step, vip_step_guard
+from mamcrawler.engine.economy.vip_steps import largest_step
+from mamcrawler.engine.guards import vip_cap_guard
 from mamcrawler.engine.policy.compiled import compile_policy
 from mamcrawler.engine.policy.vocabulary import Concern
 from mamcrawler.engine.rules.rows import Row
@@ -150,9 +151,9 @@ def test_vip_steps_respect_the_minimum_week_and_the_cap(policy: Policy) -> None:
 
 def test_the_vip_step_guard_refuses_less_than_a_week_and_past_the_cap(policy: Policy) -> None:
     row = Row("account", "account", {}, {"account.vip_days_left": 80.0})
-    assert vip_step_guard(policy.vip, BuyVip(weeks=2, cost_points=2500), row) == "guard_vip_past_cap"
-    assert vip_step_guard(policy.vip, BuyVip(weeks=1, cost_points=1250), row) is None
+    assert vip_cap_guard(policy, BuyVip(weeks=2, cost_points=2500), row) == "guard_vip_cap"
+    assert vip_cap_guard(policy, BuyVip(weeks=1, cost_points=1250), row) is None
     strict = policy_with(vip={"min_purchase_weeks": 4})
-    assert vip_step_guard(strict.vip, BuyVip(weeks=1, cost_points=1250), row) == "guard_vip_below_min_step"
+    assert vip_cap_guard(strict, BuyVip(weeks=1, cost_points=1250), row) == "guard_vip_below_min_step"
     unknown = Row("account", "account", {}, {"account.vip_days_left": None})
-    assert vip_step_guard(policy.vip, BuyVip(weeks=1, cost_points=1250), unknown) == "guard_vip_days_unknown"
+    assert vip_cap_guard(policy, BuyVip(weeks=1, cost_points=1250), unknown) == "guard_vip_cap"

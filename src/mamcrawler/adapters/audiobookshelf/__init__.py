@@ -1,5 +1,6 @@
 """Audiobookshelf: libraries, book items (→ ``LibraryItem`` facts plus their audio files),
-scans and metadata updates over its REST API with a bearer token."""
+scans, the watcher hand-off and metadata updates over its REST API with a bearer token
+(an API key or a login token, told apart by ``tokens``)."""
 
 from mamcrawler.adapters.audiobookshelf.client import AbsClient, non_empty
 from mamcrawler.adapters.audiobookshelf.items import (
@@ -12,6 +13,8 @@ from mamcrawler.adapters.audiobookshelf.items import (
     parse_library,
     series_number,
 )
+from mamcrawler.adapters.audiobookshelf.paths import PathMap
+from mamcrawler.adapters.audiobookshelf.tokens import TokenInfo, refusal, token_advice, token_info
 
 __all__ = [
     "AbsAudioFile",
@@ -20,8 +23,13 @@ __all__ = [
     "AbsItems",
     "AbsLibrary",
     "Malformed",
+    "PathMap",
+    "TokenInfo",
     "non_empty",
     "parse_item",
     "parse_library",
+    "refusal",
     "series_number",
+    "token_advice",
+    "token_info",
 ]

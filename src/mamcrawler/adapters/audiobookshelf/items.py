@@ -24,7 +24,6 @@ __all__ = [
     "AbsItems",
     "AbsLibrary",
     "Malformed",
-    "is_expanded",
     "parse_item",
     "parse_library",
     "series_number",
@@ -47,10 +46,14 @@ class AbsAudioFile(NamedTuple):
 
 @dataclass(frozen=True)
 class AbsLibrary:
+    """A library: its folders (as the server sees them) and the settings mamcrawler checks."""
+
     id: str
     name: str
     folders: tuple[str, ...] = ()
     media_type: str | None = None
+    watcher: bool | None = None  # the folder watcher (``settings.disableWatcher`` negated)
+    metadata_precedence: tuple[str, ...] = ()  # the scanner's sources, weakest first
 
 
 @dataclass(frozen=True)
@@ -92,14 +95,17 @@ def parse_library(raw: Any) -> AbsLibrary:
     if not isinstance(folders, list):
         raise Malformed(f"library {library_id}: folders is not a list")
     paths = tuple(p for p in (_text(f.get("fullPath")) for f in folders if isinstance(f, dict)) if p)
-    return AbsLibrary(id=library_id, name=name, folders=paths, media_type=_text(raw.get("mediaType")))
-
-
-def is_expanded(raw: Any) -> bool:
-    """True when a listed item already carries the full shape (authors and audio files)."""
-    media = raw.get("media") if isinstance(raw, dict) else None
-    metadata = media.get("metadata") if isinstance(media, dict) else None
-    return isinstance(metadata, dict) and isinstance(metadata.get("authors"), list) and "audioFiles" in (media or {})
+    settings = raw.get("settings") if isinstance(raw.get("settings"), dict) else {}
+    disabled = settings.get("disableWatcher")
+    precedence = settings.get("metadataPrecedence")
+    return AbsLibrary(
+        id=library_id,
+        name=name,
+        folders=paths,
+        media_type=_text(raw.get("mediaType")),
+        watcher=(not disabled) if isinstance(disabled, bool) else None,
+        metadata_precedence=tuple(str(p) for p in precedence) if isinstance(precedence, list) else (),
+    )
 
 
 def parse_item(raw: Any) -> AbsItem:

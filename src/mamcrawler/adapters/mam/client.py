@@ -10,8 +10,16 @@ request on this client's own host only — the client never follows redirects an
 calls another host, and no session, cookie or header is shared with any other client.
 Every request goes through ``Politeness``. Answers are size-capped; HTML where JSON was
 expected, a refusal in the body, 429/5xx storms, timeouts and 401/403 all become
-``ServiceError``s or a ``CriticalBlock`` with a stable code. Imports httpx, ``facts``,
-``errors`` and the ``adapters.mam`` modules."""
+``ServiceError``s or a ``CriticalBlock`` with a stable code.
+
+Bonus-store purchases are sent ONCE (``once=True``): never through the 429/5xx retry
+loop. Once the request has left, a 5xx, a timeout, a cut connection or an answer that is
+not an explicit ``success: true/false`` raises ``PurchaseUnconfirmed`` (the caller leaves
+the journal entry open, to be settled from the bonus history); a 4xx or an explicit
+``success: false`` proves nothing was applied (``purchase_refused``; HTTP 410 is ``gone``,
+and on the personal-freeleech route 410 or "Not allowed via API" is ``store_route_refused``,
+which disables that route for good — never an unconfirmed purchase). Imports httpx,
+``facts``, ``errors`` and the ``adapters.mam`` modules."""
 
 from __future__ import annotations
 
@@ -29,7 +37,7 @@ import httpx
 from mamcrawler.adapters.mam.parse import SearchPage, parse_account, parse_search, parse_store_answer
 from mamcrawler.adapters.mam.polite import FIX_SESSION, Politeness
 from mamcrawler.adapters.mam.values import as_int, as_time
-from mamcrawler.errors import CriticalBlock, ServiceError, ServiceProtocolError, ServiceUnavailable
+from mamcrawler.errors import CriticalBlock, PurchaseUnconfirmed, ServiceError, ServiceProtocolError, ServiceUnavailable
 from mamcrawler.facts import Account, FreeKind
 
 __all__ = ["STORE_ROUTE_REFUSED", "CookieStore", "MamClient", "store_route_refused"]
@@ -96,13 +104,14 @@ class MamClient:
         self._http.close()
 
     # --- the one way out ------------------------------------------------------------------
-    def _request(self, path: str, params: Sequence[tuple[str, str]] = ()) -> httpx.Response:
+    def _request(self, path: str, params: Sequence[tuple[str, str]] = (), *, once: bool = False) -> httpx.Response:
+        """Send politely; 429/5xx are retried with backoff unless ``once`` (store purchases)."""
         with self.polite.lock:
             attempt = 0
             while True:
                 attempt += 1
                 self.polite.before()
-                response = self._send(path, params)
+                response = self._send(path, params, once=once)
                 self._rotate(response)
                 if response.status_code in (401, 403) and not self._tried_configured:
                     # The stored cookie may be stale: try the configured one once.
@@ -110,12 +119,12 @@ class MamClient:
                     self.polite.after(200)
                     continue
                 self.polite.after(response.status_code)
-                if response.status_code == 429 or response.status_code >= 500:
+                if (response.status_code == 429 or response.status_code >= 500) and not once:
                     self.polite.backoff(attempt, status=response.status_code)
                     continue
                 return response
 
-    def _send(self, path: str, params: Sequence[tuple[str, str]]) -> httpx.Response:
+    def _send(self, path: str, params: Sequence[tuple[str, str]], *, once: bool = False) -> httpx.Response:
         request = self._http.build_request(
             "GET", path, params=list(params) or None, headers={"Cookie": f"{COOKIE}={self._cookie}"}
         )
@@ -133,9 +142,17 @@ class MamClient:
                         )
             finally:
                 response.close()
+        except (httpx.ConnectError, httpx.ConnectTimeout) as err:  # nothing left this machine
+            raise ServiceUnavailable("tracker", "unreachable", f"{path}: {type(err).__name__}") from err
         except httpx.TimeoutException as err:
+            if once:
+                raise PurchaseUnconfirmed("tracker", "purchase_unconfirmed", f"{path}: sent, then timed out") from err
             raise ServiceUnavailable("tracker", "timeout", f"{path}: {type(err).__name__}") from err
         except httpx.TransportError as err:
+            if once:
+                raise PurchaseUnconfirmed(
+                    "tracker", "purchase_unconfirmed", f"{path}: sent, then {type(err).__name__}"
+                ) from err
             raise ServiceUnavailable("tracker", "unreachable", f"{path}: {type(err).__name__}") from err
         self._http.cookies.clear()  # the cookie lives here, in one place, and nowhere else
         return httpx.Response(response.status_code, headers=response.headers, content=bytes(body), request=request)
@@ -205,9 +222,31 @@ class MamClient:
         return data
 
     def _buy(self, path: str, params: list[tuple[str, str]]) -> dict[str, Any]:
-        answer = parse_store_answer(self._json(path, [*params, ("_", str(self._epoch_ms()))]))
-        if not answer.ok:
+        """One store request, never repeated; see the module docstring for what each answer means."""
+        try:
+            response = self._request(path, [*params, ("_", str(self._epoch_ms()))], once=True)
+        except ServiceProtocolError as err:  # e.g. an oversized answer: it arrived, unreadable
+            raise PurchaseUnconfirmed("tracker", "purchase_unconfirmed", f"{path}: {err.code}") from err
+        status = response.status_code
+        if status >= 500:
+            raise PurchaseUnconfirmed("tracker", "purchase_unconfirmed", f"{path}: HTTP {status} after sending")
+        if status == 410:  # the route is gone for this session: a definite refusal, nothing applied
+            raise ServiceError("tracker", "gone", f"{path}: HTTP 410")
+        if status != 200:  # 3xx (not followed), 4xx, 429: the store did not take it
+            raise ServiceError("tracker", "purchase_refused", f"{path}: HTTP {status}")
+        try:
+            body = json.loads(response.content)
+        except ValueError:
+            raise PurchaseUnconfirmed("tracker", "purchase_unconfirmed", f"{path}: the answer is not JSON") from None
+        if isinstance(body, dict) and body.get("success") is False:
+            answer = parse_store_answer(body)
             raise ServiceError("tracker", "purchase_refused", answer.error)
+        try:
+            answer = parse_store_answer(body)
+        except ServiceError as err:
+            raise PurchaseUnconfirmed("tracker", "purchase_unconfirmed", f"{path}: {err.code}") from err
+        if not answer.ok:  # neither true nor an explicit false (e.g. the string "false")
+            raise PurchaseUnconfirmed("tracker", "purchase_unconfirmed", f"{path}: success={body.get('success')!r}")
         return answer.body
 
     def buy_vip(self, weeks: int) -> dict[str, Any]:

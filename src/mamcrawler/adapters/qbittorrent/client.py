@@ -23,9 +23,9 @@ import requests
 import torf
 
 from mamcrawler.adapters.qbittorrent.maindata import MainData
-from mamcrawler.adapters.qbittorrent.states import fold_state
+from mamcrawler.adapters.qbittorrent.states import PAUSED, fold_state, share_limit_reached
 from mamcrawler.errors import ServiceAuthError, ServiceProtocolError, ServiceUnavailable
-from mamcrawler.facts import Torrent
+from mamcrawler.facts import PausedBy, Torrent
 
 SERVICE = "qbittorrent"
 T = TypeVar("T")
@@ -112,9 +112,11 @@ class QbitClient:
     def torrent_facts(self) -> tuple[Torrent, ...]:
         """Every torrent as a fact, from the merged maindata (call ``sync`` first)."""
         now = self.clock().timestamp()
+        prefs = self._preferences_once()
         out = []
         for info_hash, raw in sorted(self.maindata.torrents.items()):
             state = fold_state(raw.get("state"))
+            stopped_at_limit = state in PAUSED and share_limit_reached(raw, prefs, now)
             last_activity = int(raw.get("last_activity") or 0)
             stalled = state.value.startswith("stalled") and last_activity > 0
             completion = int(raw.get("completion_on") or 0)
@@ -137,9 +139,21 @@ class QbitClient:
                     category=str(raw.get("category") or ""),
                     tags=tags,
                     completed_at=datetime.fromtimestamp(completion, UTC) if completion > 0 else None,
+                    paused_by=PausedBy.SHARE_LIMIT if stopped_at_limit else PausedBy.NOBODY,
                 )
             )
         return tuple(out)
+
+    def _preferences_once(self) -> Callable[[], dict[str, Any]]:
+        """Global preferences, fetched at most once and only if a torrent defers to them."""
+        cache: list[dict[str, Any]] = []
+
+        def get() -> dict[str, Any]:
+            if not cache:
+                cache.append(self.preferences())
+            return cache[0]
+
+        return get
 
     def free_space_bytes(self) -> int | None:
         value = self.maindata.server_state.get("free_space_on_disk")
@@ -157,6 +171,11 @@ class QbitClient:
 
     def has_torrent(self, info_hash: str) -> bool:
         return self._call(lambda: bool(self._api.torrents_info(torrent_hashes=info_hash.lower())))
+
+    def is_paused(self, info_hash: str) -> bool | None:
+        """Is the torrent paused (stopped) now? ``None`` when qBittorrent does not have it."""
+        info = self._call(lambda: list(self._api.torrents_info(torrent_hashes=info_hash.lower())))
+        return fold_state(str(info[0].get("state"))) in PAUSED if info else None
 
     def add_torrent(
         self, data: bytes, *, category: str, tags: Sequence[str], paused: bool = False, save_path: str | None = None
@@ -198,6 +217,21 @@ class QbitClient:
         self._call(lambda: self._api.torrents_stop(torrent_hashes=list(hashes)))
 
     def resume(self, hashes: Sequence[str], *, force: bool = False) -> None:
+        """Start torrents; one qBittorrent stopped at its share limits has those limits lifted
+        first (§10: a completed torrent must seed; else qBittorrent stops it again at once)."""
+        prefs, now = self._preferences_once(), self.clock().timestamp()
+        known = {h: self.maindata.torrents.get(h.lower()) for h in hashes}
+        limited = [
+            h
+            for h, raw in known.items()
+            if raw and fold_state(raw.get("state")) in PAUSED and share_limit_reached(raw, prefs, now)
+        ]
+        if limited:
+            self._call(
+                lambda: self._api.torrents_set_share_limits(
+                    ratio_limit=-1, seeding_time_limit=-1, inactive_seeding_time_limit=-1, torrent_hashes=limited
+                )
+            )
         self._call(lambda: self._api.torrents_start(torrent_hashes=list(hashes)))
         if force:
             self._call(lambda: self._api.torrents_set_force_start(enable=True, torrent_hashes=list(hashes)))

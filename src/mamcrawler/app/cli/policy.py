@@ -1,23 +1,28 @@
-"""``mamcrawler policy check|test|schema``: validate a policy directory, run its policy tests
-with per-rule coverage, print the policy JSON Schema.
+"""``mamcrawler policy check|test|schema|confirm``: validate a policy directory, run its policy
+tests with per-rule coverage, print the policy JSON Schema, confirm a held policy edit.
 
 Problems print as ``file:line:col: code: message`` (all of them, sorted) with exit status 1
-and no traceback; nothing is written except by ``schema --output``. Imports click and
-``engine``."""
+and no traceback; nothing is written except by ``schema --output`` and ``confirm`` (the
+store). Imports click, ``engine``, ``store`` and ``app.runtime``."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
+from mamcrawler.app.runtime.policy_keeper import confirm as confirm_edit
+from mamcrawler.app.runtime.settings import load_settings
 from mamcrawler.engine import Policy, load_policy_with_issues
 from mamcrawler.engine.policy.cases import DEFAULT_MIN_COVERAGE, PolicyTestReport, run_policy_tests
 from mamcrawler.engine.policy.schema import policy_schema_text
 from mamcrawler.engine.rules.evaluators import evaluator_named
-from mamcrawler.errors import Issue
+from mamcrawler.errors import Issue, MamcrawlerError
+from mamcrawler.paths import refuse_env_file
+from mamcrawler.store import Database, StateStore
 
 _directory = click.argument(
     "directory", required=False, default="policies", type=click.Path(file_okay=False, path_type=Path)
@@ -117,9 +122,27 @@ def _print_report(report: PolicyTestReport, failures: list[str]) -> None:
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file instead of stdout.")
 def schema(output: Path | None) -> None:
     """Print the JSON Schema of a policy file (policies.schema.json is this output)."""
+    if output is not None:
+        refuse_env_file(output, "--output")  # §27: the .env file is never written
     text = policy_schema_text()
     if output is None:
         click.echo(text, nl=False)
     else:
         output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}")
+
+
+@policy.command()
+@click.argument("policy_hash")
+def confirm(policy_hash: str) -> None:
+    """Let a held policy edit go live: the one whose replay changed money-like decisions."""
+    try:
+        settings = load_settings()
+    except MamcrawlerError as err:
+        raise click.ClickException(str(err)) from None
+    with Database(settings.database_url) as db:
+        try:
+            held = confirm_edit(StateStore(db), policy_hash, now=datetime.now(UTC))
+        except ValueError as err:
+            raise click.ClickException(str(err)) from None
+    click.echo(f"confirmed policy {held[:12]}; the daemon puts it in force at its next cycle")

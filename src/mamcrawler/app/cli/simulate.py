@@ -40,6 +40,7 @@ from mamcrawler.engine.actions import (
 )
 from mamcrawler.engine.rules.evaluators import evaluator_named
 from mamcrawler.errors import LocatedErrors
+from mamcrawler.paths import refuse_env_file, write_private
 from mamcrawler.sim.run import SimulationResult
 from mamcrawler.sim.run import simulate as run_simulation
 from mamcrawler.sim.scenario import format_duration
@@ -70,6 +71,8 @@ def simulate(
     scenario: Path, policies_dir: Path, json_file: Path | None, explain_mode: str | None, evaluator_name: str
 ) -> None:
     """Run the dry-run simulator on SCENARIO: decisions, then a summary."""
+    if json_file is not None:
+        refuse_env_file(json_file, "--json")  # §27: checked before anything runs
     try:
         loaded = load_scenario(scenario)
     except LocatedErrors as err:
@@ -94,8 +97,7 @@ def simulate(
     if (plan := final_plan(result, policy)) is not None:
         console.print(plan_table(plan))
     if json_file is not None:
-        json_file.parent.mkdir(parents=True, exist_ok=True)
-        json_file.write_text(result.to_jsonl(), encoding="utf-8")
+        write_private(json_file, result.to_jsonl())
         console.print(f"wrote {sum(1 for _ in result.records())} decision records to {json_file}")
 
 

@@ -6,7 +6,9 @@ For every torrent mamcrawler added that qBittorrent reports complete (once each)
    one is chosen next time) and queues the book as an integrity re-download.
 2. §14 — if the library already holds the book, the new edition must be strictly better
    by the §5 ladder (swarm size never counts); otherwise it is refused: it never enters
-   the listening library (it keeps seeding; nothing is deleted without a rule).
+   the listening library (it keeps seeding; nothing is deleted without a rule). A book
+   the library does not hold is handed to the import (``library_import``) when one is
+   configured: copied in, scanned by Audiobookshelf, confirmed and given §15 metadata.
 3. §16 — a better edition replaces the old one: the old audio files move out of the
    library item into a holding folder (nothing is lost; the inferior torrent keeps its own
    copy and keeps seeding), the new files are copied in, the item is rescanned and its
@@ -26,6 +28,7 @@ from typing import Any, Protocol
 
 from mamcrawler.adapters.audio import NarratorGuess, check_integrity
 from mamcrawler.adapters.audio.integrity import AUDIO_SUFFIXES
+from mamcrawler.adapters.audiobookshelf.paths import PathMap
 from mamcrawler.engine import Policy
 from mamcrawler.engine.books.canonical import Source, metadata_changes, resolve
 from mamcrawler.engine.books.ladder import ladder_key
@@ -34,7 +37,16 @@ from mamcrawler.errors import ServiceError
 from mamcrawler.facts import FactSnapshot, LibraryItem, Release, Torrent, Want, WantSource
 from mamcrawler.store import BAD_RELEASES, WISHLIST, StateStore
 
-__all__ = ["PROCESSED", "LibraryService", "PostDownload", "Processed", "TorrentContent", "abs_metadata"]
+__all__ = [
+    "PROCESSED",
+    "LibraryService",
+    "NewBookImport",
+    "PostDownload",
+    "Processed",
+    "TorrentContent",
+    "abs_metadata",
+    "apply_download_metadata",
+]
 
 log = logging.getLogger("mamcrawler.library")
 PROCESSED = "post_download_done"  # torrents the flow has finished with, once each
@@ -42,6 +54,10 @@ PROCESSED = "post_download_done"  # torrents the flow has finished with, once ea
 
 class TorrentContent(Protocol):
     def content(self, info_hash: str) -> tuple[Path, tuple[tuple[str, int], ...]]: ...
+
+
+class NewBookImport(Protocol):
+    def run(self, torrent: Torrent, release: Release | None, audio: Sequence[Path], heard: Sequence[str]) -> str: ...
 
 
 class LibraryService(Protocol):
@@ -55,7 +71,7 @@ class LibraryService(Protocol):
 @dataclass(frozen=True)
 class Processed:
     hash: str
-    outcome: str  # integrity_failed | replaced | refused_not_better | new_book | library_unavailable
+    outcome: str  # integrity_failed | replaced | refused_not_better | imported | new_book | library_unavailable
     detail: str = ""
 
 
@@ -69,9 +85,12 @@ class PostDownload:
         holding_dir: Path,
         clock: Callable[[], datetime],
         narrator: Callable[[Path, Sequence[str]], NarratorGuess] | None = None,
+        importer: NewBookImport | None = None,
+        paths: PathMap | None = None,
     ) -> None:
         self.torrents, self.state, self.library = torrents, state, library
         self.holding_dir, self.clock, self.narrator = holding_dir, clock, narrator
+        self.importer, self.paths = importer, paths or PathMap()
 
     def run(self, policy: Policy, snapshot: FactSnapshot) -> list[Processed]:
         releases = {r.id: r for r in snapshot.releases}
@@ -84,7 +103,7 @@ class PostDownload:
             try:
                 result = self._process(policy, torrent, releases.get(torrent.release_id or ""), library)
             except ServiceError as err:
-                log.warning("post-download of %s postponed: %s", torrent.name, err.code)
+                log.warning("post-download of %s postponed: %s", torrent.name, err)
                 continue  # tried again next cycle
             body = {"outcome": result.outcome, "detail": result.detail}
             self.state.add_to_list(PROCESSED, torrent.hash, body, now=self.clock())
@@ -106,6 +125,8 @@ class PostDownload:
         current = library.get(book) if book else None
         audio = [p for p in paths if p.suffix.lower() in AUDIO_SUFFIXES]
         heard = self._narrator(torrent, release, current, audio)
+        if current is None and self.importer is not None:
+            return Processed(torrent.hash, "imported", self.importer.run(torrent, release, audio, heard))
         if current is None:
             return Processed(torrent.hash, "new_book", book or "")
         if release is None or not self._better(policy, release, current):
@@ -113,7 +134,7 @@ class PostDownload:
         if self.library is None:
             return Processed(torrent.hash, "library_unavailable", "no Audiobookshelf configured")
         self._swap(current, audio)
-        self._update_metadata(current, release, heard)
+        apply_download_metadata(self.library, current, release, heard)
         self.state.put(f"inferior:{current.id}", {"replaced_by": release.id, "torrent": torrent.hash}, now=self.clock())
         return Processed(torrent.hash, "replaced", current.id)
 
@@ -154,7 +175,7 @@ class PostDownload:
     def _swap(self, item: LibraryItem, new_files: Sequence[Path]) -> None:
         assert self.library is not None
         entry = self.library.item(item.id)
-        folder = Path(entry.path)
+        folder = self.paths.local(entry.path)
         holding = self.holding_dir / item.id / self.clock().strftime("%Y%m%dT%H%M%S")
         holding.mkdir(parents=True, exist_ok=True)
         for old in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES):
@@ -165,33 +186,39 @@ class PostDownload:
             shutil.copy2(new, folder / new.name)  # the torrent keeps its own copy to seed
         self.library.scan_item(item.id)
 
-    def _update_metadata(self, item: LibraryItem, release: Release, heard: Sequence[str]) -> None:
-        assert self.library is not None
-        torrent_meta = {
-            "title": release.title,
-            "authors": list(release.authors),
-            "series": release.series,
-            "series_number": release.series_number,
-        }
-        current = {
-            "title": item.title,
-            "authors": list(item.authors),
-            "narrators": list(item.narrators),
-            "series": item.series,
-            "series_number": item.series_number,
-        }
-        canonical = resolve(
-            {
-                Source.NARRATOR_SOURCE: {"narrators": list(release.narrators)},
-                Source.TORRENT: torrent_meta,
-                Source.LIBRARY: current,
-            },
-            library_validated=frozenset(item.verified_fields),
-            narrator_heard=heard,
-        )
-        changes = metadata_changes(current, canonical.values, verified=frozenset(item.verified_fields))
-        if changes:
-            self.library.update_metadata(item.id, abs_metadata(changes, canonical.values))
+
+def apply_download_metadata(
+    library: LibraryService, item: LibraryItem, release: Release, heard: Sequence[str]
+) -> dict[str, Any]:
+    """§15 for a downloaded edition now in ``item``: the narrator source (the tracker's
+    narrators), the torrent's metadata and the library's own are resolved — never a verified
+    field, never an empty value — and the real changes are sent. Returns them."""
+    torrent_meta = {
+        "title": release.title,
+        "authors": list(release.authors),
+        "series": release.series,
+        "series_number": release.series_number,
+    }
+    current = {
+        "title": item.title,
+        "authors": list(item.authors),
+        "narrators": list(item.narrators),
+        "series": item.series,
+        "series_number": item.series_number,
+    }
+    canonical = resolve(
+        {
+            Source.NARRATOR_SOURCE: {"narrators": list(release.narrators)},
+            Source.TORRENT: torrent_meta,
+            Source.LIBRARY: current,
+        },
+        library_validated=frozenset(item.verified_fields),
+        narrator_heard=heard,
+    )
+    changes = metadata_changes(current, canonical.values, verified=frozenset(item.verified_fields))
+    if changes:
+        library.update_metadata(item.id, abs_metadata(changes, canonical.values))
+    return changes
 
 
 def abs_metadata(changes: Mapping[str, Any], canonical: Mapping[str, Any]) -> dict[str, Any]:

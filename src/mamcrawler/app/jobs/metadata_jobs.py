@@ -20,6 +20,7 @@ from mamcrawler.engine.world.completion import normalise
 from mamcrawler.errors import ServiceError
 from mamcrawler.facts import LibraryItem
 from mamcrawler.store import StateStore
+from mamcrawler.store.verified import verified_fields
 
 __all__ = [
     "MetadataRefresh",
@@ -80,17 +81,6 @@ def current_fields(item: LibraryItem) -> dict[str, Any]:
     }
 
 
-def verified_fields(items: Iterable[LibraryItem], state: StateStore) -> list[LibraryItem]:
-    """Items with the fields verified by a human or a confident scan (kept in the store as
-    ``verified:<item id>``) — Audiobookshelf has no notion of verified."""
-    out = []
-    for item in items:
-        stored = state.get(f"verified:{item.id}")
-        extra = tuple(str(f) for f in stored) if isinstance(stored, list) else ()
-        out.append(item.model_copy(update={"verified_fields": tuple(sorted({*item.verified_fields, *extra}))}))
-    return out
-
-
 def audnexus_lookups(client: AudnexusClient, asins: Mapping[str, str]) -> tuple[ProviderLookup, NarratorLookup]:
     """The Audible-style source as both a provider (title, series, order, description, cover,
     release) and the narrator source, for items with an ASIN."""
@@ -147,8 +137,10 @@ class MetadataRefresh:
         narrators: NarratorLookup | None,
         *,
         heard: Callable[[LibraryItem], Sequence[str]] = lambda _: (),
+        verified: Callable[[str], Mapping[str, Any]] = lambda _: {},
     ) -> None:
         self.sink, self.provider, self.narrators, self.heard = sink, provider, narrators, heard
+        self.verified = verified  # item id → the recorded values of its verified fields
 
     def run(self, items: Iterable[LibraryItem]) -> list[Refreshed]:
         out = []
@@ -160,9 +152,14 @@ class MetadataRefresh:
                 Source.PROVIDER: dict(provider or {}),
                 Source.NARRATOR_SOURCE: {"narrators": list(narrators or ())},
             }
-            changes = apply_resolution(self.sink, item, candidates, tuple(self.heard(item)), warnings)
+            reassert = self.verified(item.id)
+            changes = apply_resolution(self.sink, item, candidates, tuple(self.heard(item)), warnings, reassert)
             out.append(Refreshed(item.id, changes, tuple(warnings)))
         return out
+
+
+def _same(value: Any) -> Any:
+    return [str(v).casefold() for v in value] if isinstance(value, list | tuple) else value
 
 
 def ask_soft(what: str, lookup: Callable[[LibraryItem], Any] | None, item: LibraryItem, warnings: list[str]) -> Any:
@@ -183,16 +180,24 @@ def apply_resolution(
     candidates: Mapping[Source, Mapping[str, Any]],
     heard: Sequence[str],
     warnings: list[str],
+    reassert: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Resolve by §15 with the library's own values, send the real changes, return them."""
+    """Resolve by §15 with the library's own values, send the real changes, return them.
+    ``reassert``: recorded values of verified fields — one the library no longer shows (an
+    Audiobookshelf Quick Match or a hand edit changed it) is put back."""
     verified = frozenset(item.verified_fields)
-    canonical = resolve(
-        {**candidates, Source.LIBRARY: current_fields(item)}, library_validated=verified, narrator_heard=heard
-    )
-    changes = metadata_changes(current_fields(item), canonical.values, verified=verified)
+    current = current_fields(item)
+    canonical = resolve({**candidates, Source.LIBRARY: current}, library_validated=verified, narrator_heard=heard)
+    changes = metadata_changes(current, canonical.values, verified=verified)
+    values = dict(canonical.values)
+    for name, value in (reassert or {}).items():
+        if name in current and value not in (None, "", [], ()) and _same(current[name]) != _same(value):
+            changes[name] = values[name] = value
+            if name == "series_number":
+                values.setdefault("series", current.get("series"))
     if changes:
         try:
-            sink.update_metadata(item.id, abs_metadata(changes, canonical.values))
+            sink.update_metadata(item.id, abs_metadata(changes, values))
         except ServiceError as err:
             warnings.append(f"library update failed: {err.code}")
             return {}

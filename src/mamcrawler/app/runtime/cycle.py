@@ -3,27 +3,34 @@
 Reads the sensors into a snapshot, decides under the policy in force (which the records
 name), appends the decision records to the JSONL journal and the store, and hands the
 planned actions to the live executor — which, under ``--dry-run``, journals them as
-planned and sends nothing. Imports ``sensors``, ``actuators``, ``engine``, ``store``."""
+planned and sends nothing. Purchases left open by an earlier cycle are settled from the
+bonus history first, so the memory read next already counts them.
+
+One cycle at a time in a process: ``CYCLE_LOCK`` (re-entrant) is held by ``Cycle.run``
+and by every daemon job (``daemon.run_job``) — monitor, daily, weekly, metadata and
+post-download work never overlap, so two batches never act on the same counters, caps
+or files at once. Imports ``sensors``, ``actuators``, ``engine``, ``store``."""
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy.exc import IntegrityError
-
 from mamcrawler.actuators.live import Execution, LiveExecutor
 from mamcrawler.engine import DecisionBatch, Evaluator, Policy, decide
 from mamcrawler.engine.records import redact
 from mamcrawler.facts import FactSnapshot
+from mamcrawler.paths import open_private, refuse_env_file
 from mamcrawler.sensors.sources import Sensor, gather
-from mamcrawler.store import Database, StateStore
-from mamcrawler.store.schema import DecisionEntry
+from mamcrawler.store import Database, Recorder, StateStore
+from mamcrawler.store.decisions import DecisionStore
 
 log = logging.getLogger("mamcrawler.cycle")
+CYCLE_LOCK = threading.RLock()  # every job that decides or acts holds it
 
 
 @dataclass(frozen=True)
@@ -41,11 +48,21 @@ class Cycle:
     evaluator: Evaluator
     journal_file: Path | None
     secrets: Sequence[str] = ()
+    recorder: Recorder | None = None  # keeps what the cycle saw and decided, for replay
 
     def run(self, policy: Policy, sensors: Sequence[Sensor], *, now: datetime, dry_run: bool) -> CycleResult:
+        with CYCLE_LOCK:
+            return self._run(policy, sensors, now=now, dry_run=dry_run)
+
+    def _run(self, policy: Policy, sensors: Sequence[Sensor], *, now: datetime, dry_run: bool) -> CycleResult:
+        if not dry_run:
+            for settled in self.executor.settle_open_purchases():
+                log.info("open purchase %s: %s (%s)", settled.key, settled.status, settled.reason)
         snapshot = gather(sensors, self.state, now)
         batch = decide(policy, snapshot, now=now, evaluator=self.evaluator)
-        self._journal(batch)
+        if self.recorder is not None:
+            self.recorder.record(policy, snapshot, batch, evaluator=self.evaluator.name)
+        self._journal(batch, dry_run=dry_run)
         executions = tuple(self.executor.execute(batch, dry_run=dry_run))
         for gap in snapshot.gaps:
             log.warning("fact gap: %s (%s); rules needing it did not act", gap.source.value, gap.code)
@@ -60,29 +77,14 @@ class Cycle:
         )
         return CycleResult(snapshot, batch, executions)
 
-    def _journal(self, batch: DecisionBatch) -> None:
-        lines = []
-        with self.db.session() as s:
-            for record in batch.records:
-                body, hidden = redact(record.model_dump(mode="json"), self.secrets)
-                if hidden:
-                    body["redacted"] = sorted({*body.get("redacted", ()), *hidden})
-                lines.append(record.model_validate(body).to_json())
-                if s.get(DecisionEntry, record.decision_id) is None:
-                    s.add(
-                        DecisionEntry(
-                            decision_id=record.decision_id,
-                            decided_at=record.decided_at,
-                            policy_hash=record.policy_hash,
-                            outcome=record.outcome,
-                            record_json=lines[-1],
-                        )
-                    )
-            try:
-                s.flush()
-            except IntegrityError:
-                s.rollback()
-        if self.journal_file is not None and lines:
-            self.journal_file.parent.mkdir(parents=True, exist_ok=True)
-            with self.journal_file.open("a", encoding="utf-8") as out:
-                out.write("\n".join(lines) + "\n")
+    def _journal(self, batch: DecisionBatch, *, dry_run: bool) -> None:
+        records = []
+        for record in batch.records:
+            body, hidden = redact(record.model_dump(mode="json"), self.secrets)
+            if hidden:
+                body["redacted"] = sorted({*body.get("redacted", ()), *hidden})
+            records.append(record.model_validate(body))
+        DecisionStore(self.db).append(records, dry_run=dry_run)  # the journal; the JSONL is its export
+        if self.journal_file is not None and records:
+            with open_private(refuse_env_file(self.journal_file, "decisions journal")) as out:
+                out.write("".join(r.to_json() + "\n" for r in records))

@@ -1,9 +1,10 @@
 """Wiring: settings → the store, adapters, sensors, executor and cycle of one process.
 
 Each service gets its own client and session (no cookie or header ever crosses between
-them). Features whose settings are missing are left out with a warning naming the
-``KEY=`` lines to add; their facts are then gaps and the rules that need them do not
-act. Imports every layer below ``app``."""
+them). A service whose settings are missing is left out: its facts are a gap with code
+``not_configured`` (never known-and-empty), the rules and jobs that need them hold back,
+and one start-up warning says which features are off, why, and the ``KEY=`` lines to add.
+Imports every layer below ``app``."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from mamcrawler.actuators.files import FolderTorrentFiles
 from mamcrawler.actuators.live import LiveExecutor
@@ -20,24 +20,29 @@ from mamcrawler.actuators.ports import TorrentFiles
 from mamcrawler.actuators.reconcile import Settled, reconcile
 from mamcrawler.actuators.wedges import RefusalAwareStore, WedgeDownloads
 from mamcrawler.adapters.audio import NarratorDetector, NarratorGuess
-from mamcrawler.adapters.audiobookshelf import AbsClient
+from mamcrawler.adapters.audiobookshelf import AbsClient, PathMap
 from mamcrawler.adapters.mam import MamClient
 from mamcrawler.adapters.metadata import AudnexusClient, GoodreadsClient
 from mamcrawler.adapters.prowlarr import ProwlarrClient
 from mamcrawler.adapters.qbittorrent import QbitClient
 from mamcrawler.app.jobs.library_flow import PostDownload
-from mamcrawler.app.jobs.metadata_jobs import verified_fields
+from mamcrawler.app.jobs.library_import import LibraryImport
 from mamcrawler.app.runtime.cycle import Cycle
+from mamcrawler.app.runtime.logs import KnownSecrets, LearningCookies
 from mamcrawler.app.runtime.policy_keeper import PolicyKeeper, PolicyTests
 from mamcrawler.app.runtime.settings import Settings, missing_for
+from mamcrawler.app.runtime.whatif import PreLiveReplay
 from mamcrawler.app.web.status import StatusBoard
 from mamcrawler.engine.policy.cases import policy_test_problems
 from mamcrawler.engine.rules.evaluators import evaluator_named
-from mamcrawler.facts import LibraryItem, Source
+from mamcrawler.errors import ConfigError
+from mamcrawler.facts import Source
 from mamcrawler.sensors.facts_file import read_facts_file
-from mamcrawler.sensors.sources import FunctionSensor, QbitSensor, Sensor
+from mamcrawler.sensors.library import LibrarySensor
+from mamcrawler.sensors.sources import FunctionSensor, NotConfigured, QbitSensor, Sensor
 from mamcrawler.sensors.tracker import tracker_sensors
-from mamcrawler.store import ActionJournal, Database, StateStore, StoredCookie
+from mamcrawler.store import ActionJournal, Database, Recorder, StateStore, StoredCookie
+from mamcrawler.store.decisions import DecisionStore
 from mamcrawler.store.tracker_account import TrackerAccountMemory
 
 log = logging.getLogger("mamcrawler.wiring")
@@ -66,9 +71,11 @@ class Services:
     post_download: PostDownload | None = None
     audnexus: AudnexusClient | None = None
     goodreads: GoodreadsClient | None = None
+    secrets: KnownSecrets = field(default_factory=KnownSecrets)
+    features_off: list[str] = field(default_factory=list)
 
     def reconcile(self) -> list[Settled]:
-        return reconcile(self.journal, torrents=self.qbit, store=self.tracker, clock=self.clock)
+        return reconcile(self.journal, state=self.state, torrents=self.qbit, store=self.tracker, clock=self.clock)
 
     def close(self) -> None:
         if self.qbit is not None:
@@ -79,33 +86,42 @@ class Services:
         self.db.dispose()
 
 
-def library_facts(library: AbsClient, state: StateStore) -> dict[str, Any]:
-    """Every book item of every library, with the fields mamcrawler has verified."""
-    items: list[LibraryItem] = []
-    for lib in library.libraries():
-        found = library.items(lib.id)
-        for reason in found.skipped:
-            log.warning("audiobookshelf item skipped: %s", reason)
-        items.extend(item.fact for item in found.items)
-    return {"library": tuple(verified_fields(items, state))}
-
-
 def narrator_detector() -> Callable[[Path, Sequence[str]], NarratorGuess]:
     detector = NarratorDetector()
     return lambda audio, candidates: detector.detect(audio, candidates)
 
 
+# what each service's absence turns off (the start-up message)
+_NEEDS = {
+    "qbittorrent": "downloads, seeding management, the ratio freeze and library imports",
+    "tracker": "account checks, VIP and bonus-store purchases, searches and the weekly top-10",
+    "audiobookshelf": "owned-book checks (so the downloads needing them), upgrades, the top-10 comparison, metadata",
+    "prowlarr": "Prowlarr searches (the tracker's own search still runs)",
+    "tracker_by_file": "live account reads, purchases and searches (the facts file supplies its facts)",
+    "audiobookshelf_by_file": "upgrades and metadata jobs; owned-book checks too unless the facts file lists a library",
+}
+
+
+def _off(features_off: list[str], feature: str, service: str, keys: tuple[str, ...]) -> None:
+    features_off.append(f"{service} not configured (add {' '.join(f'{k}=' for k in keys)}): {_NEEDS[feature]} off")
+
+
 def build_services(
-    settings: Settings, *, policy_tests: PolicyTests | None = None, clock: Callable[[], datetime] = utc_now
+    settings: Settings,
+    *,
+    policy_tests: PolicyTests | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    secrets: KnownSecrets | None = None,
 ) -> Services:
+    secrets = secrets if secrets is not None else KnownSecrets(settings.secrets())
     db = Database(settings.database_url)
     state, journal = StateStore(db), ActionJournal(db)
     qbit = None
     sensors: list[Sensor] = []
+    off: list[str] = []
     if missing_for(settings, "qbittorrent"):
-        log.warning(
-            "qBittorrent not configured; add %s", " ".join(f"{k}=" for k in missing_for(settings, "qbittorrent"))
-        )
+        _off(off, "qbittorrent", "qBittorrent", missing_for(settings, "qbittorrent"))
+        sensors.append(NotConfigured(Source.QBITTORRENT, "qBittorrent", missing_for(settings, "qbittorrent")))
     else:
         assert settings.qbit_url and settings.qbit_username and settings.qbit_password
         qbit = QbitClient(
@@ -116,7 +132,7 @@ def build_services(
             proxy=settings.qbit_proxy,
             clock=clock,
         )
-        sensors.append(QbitSensor(qbit, state, journal))
+        sensors.append(QbitSensor(qbit, state, journal, hold_tag=settings.qbit_hold_tag))
     if settings.facts_file is not None:
         facts_path = Path(settings.facts_file)
         sensors.append(FunctionSensor(Source.TRACKER_ACCOUNT, lambda: read_facts_file(facts_path), origin="facts file"))
@@ -125,7 +141,7 @@ def build_services(
         mam = MamClient(
             settings.mam_base_url,
             settings.mam_id.get_secret_value(),
-            cookies=StoredCookie(state, clock),
+            cookies=LearningCookies(StoredCookie(state, clock), secrets),
             proxy=settings.mam_proxy,
         )
         if not missing_for(settings, "prowlarr"):
@@ -134,19 +150,40 @@ def build_services(
                 settings.prowlarr_url, settings.prowlarr_api_key.get_secret_value(), proxy=settings.prowlarr_proxy
             )
         sensors.extend(tracker_sensors(mam, state, clock, prowlarr=prowlarr, auto_wedge=settings.mam_auto_wedge))
+        if prowlarr is None:
+            _off(off, "prowlarr", "Prowlarr", missing_for(settings, "prowlarr"))
     else:
-        log.warning("tracker not configured; add MAM_ID= (the session cookie) to use it")
+        _off(off, "tracker" if settings.facts_file is None else "tracker_by_file", "the tracker", ("MAM_ID",))
+        if settings.facts_file is None:  # a facts file stands in for the tracker (manual mode)
+            for source in (Source.TRACKER_ACCOUNT, Source.TRACKER_STORE, Source.TRACKER_SEARCH, Source.TRACKER_RULES):
+                sensors.append(NotConfigured(source, "the tracker", ("MAM_ID",)))
     library = None
     if not missing_for(settings, "audiobookshelf"):
         assert settings.abs_url and settings.abs_token
         library = AbsClient(settings.abs_url, settings.abs_token.get_secret_value(), proxy=settings.abs_proxy)
-        sensors.append(FunctionSensor(Source.LIBRARY, lambda: library_facts(library, state), origin="audiobookshelf"))
+        sensors.append(LibrarySensor(library, state, clock()))
     else:
-        log.warning(
-            "Audiobookshelf not configured; add %s", " ".join(f"{k}=" for k in missing_for(settings, "audiobookshelf"))
-        )
+        feature = "audiobookshelf" if settings.facts_file is None else "audiobookshelf_by_file"
+        _off(off, feature, "Audiobookshelf", missing_for(settings, "audiobookshelf"))
+        sensors.append(NotConfigured(Source.LIBRARY, "Audiobookshelf", missing_for(settings, "audiobookshelf")))
+    if off:
+        log.warning("features off: %s", "; ".join(off))
     post_download = None
+    try:
+        paths = PathMap.parse(settings.abs_path_map)
+    except ValueError as err:
+        raise ConfigError(str(err), ("ABS_PATH_MAP",)) from None
     if qbit is not None:
+        importer = None
+        if library is not None and settings.import_new_books:
+            importer = LibraryImport(
+                library,
+                state,
+                clock,
+                library_id=settings.abs_library_id or None,
+                paths=paths,
+                wait_seconds=settings.import_wait_seconds,
+            )
         post_download = PostDownload(
             qbit,
             state,
@@ -154,6 +191,8 @@ def build_services(
             holding_dir=settings.holding_dir,
             clock=clock,
             narrator=narrator_detector() if settings.narrator_detection else None,
+            importer=importer,
+            paths=paths,
         )
     files: TorrentFiles | None = None
     if settings.torrent_dir:
@@ -162,8 +201,12 @@ def build_services(
         files = WedgeDownloads(mam, TrackerAccountMemory(state), flag=settings.mam_wedge_flag, clock=clock)
     store = RefusalAwareStore(mam, TrackerAccountMemory(state), clock) if mam is not None else None
     executor = LiveExecutor(journal, state, torrents=qbit, files=files, store=store, clock=clock)
-    cycle = Cycle(db, state, executor, evaluator_named(settings.evaluator), settings.journal_file, settings.secrets())
+    cycle = Cycle(db, state, executor, evaluator_named(settings.evaluator), settings.journal_file, secrets)
+    cycle.recorder = Recorder(db, settings.record_days)
     keeper = PolicyKeeper(settings.policies_dir, policy_tests or policy_test_problems())
+    board = StatusBoard(state, decisions=DecisionStore(db))
+    keeper.state, keeper.clock = state, clock
+    keeper.replay_check = PreLiveReplay(db, clock, report=board.set_policy_replay)
     return Services(
         settings,
         db,
@@ -172,7 +215,7 @@ def build_services(
         executor,
         cycle,
         keeper,
-        StatusBoard(state),
+        board,
         qbit,
         sensors,
         clock,
@@ -182,4 +225,6 @@ def build_services(
         post_download=post_download,
         audnexus=AudnexusClient(settings.audnexus_url) if settings.audnexus_url and library else None,
         goodreads=GoodreadsClient(settings.goodreads_url) if settings.goodreads_url and library else None,
+        secrets=secrets,
+        features_off=off,
     )

@@ -3,7 +3,8 @@
 Every problem in every file is collected and reported as ``file:line:col: code: message``
 (sorted, like a compiler), never just the first one and never as a traceback: YAML
 syntax, unknown keys, wrong values, a missing or repeated ``kind``, dangling
-``{param: …}`` references, and then the semantic checks of ``engine.semantic``.
+``{param: …}`` references, numbers out of range (``limits``), and then the semantic
+checks of ``engine.semantic``.
 Reads files only; writes nothing. Imports pydantic and sibling engine modules."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from mamcrawler.engine.policy.compiled import Locator, Policy, UnresolvedParam, compile_policy
+from mamcrawler.engine.policy.limits import range_issues
 from mamcrawler.engine.policy.models import PolicyFile
 from mamcrawler.engine.policy.semantic import semantic_issues
 from mamcrawler.engine.policy.vocabulary import Concern
@@ -76,6 +78,10 @@ def load_policy_with_issues(directory: Path) -> tuple[Policy | None, list[Issue]
             model = POLICY_FILE.validate_python(doc.data)
         except ValidationError as err:
             issues.extend(validation_issues(err, doc))
+            continue
+        out_of_range = range_issues(model, doc.locate)
+        if out_of_range:
+            issues.extend(out_of_range)
             continue
         concern = Concern(model.kind)
         if concern in files:

@@ -21,6 +21,7 @@ class VipParams(ParamsModel):
     points_per_week: int = Field(1250, gt=0, description="VIP price per week when the store was not read.")
     renewal_weeks: int = Field(4, gt=0, description="Weeks in one VIP renewal (5,000 points by default).")
     max_days: int = Field(90, gt=0, description="The tracker's cap on VIP days held.")
+    max_purchases_per_day: int = Field(1, ge=0, description="VIP purchases per day at most (a guard).")
     purchase_weeks: tuple[int, ...] = Field((4, 8, 12), min_length=1, description="Durations the store sells.")
     min_purchase_weeks: int = Field(
         1, ge=1, description="The tracker's minimum for automated VIP purchases (weeks per purchase)."
@@ -169,6 +170,11 @@ class PacingParams(ParamsModel):
     max_points_per_day: int = Field(150000, ge=0, description="Non-VIP points spent per day at most.")
     max_purchases_per_day: int = Field(10, ge=0, description="Non-VIP purchases per day at most.")
     max_removals_per_cycle: int = Field(5, ge=0, description="Torrent removals per cycle at most.")
+    confirm_money_changes: bool = Field(
+        False,
+        description="Hold a policy edit until a person confirms it (mamcrawler policy confirm HASH) when the"
+        " replay of the recorded week changes purchases or ratio-costing downloads.",
+    )
 
 
 class Category(ParamsModel):

@@ -5,7 +5,9 @@
 - ``kind_mismatch``: comparing a number field with a string, ordering a bool…;
 - ``duplicate_rule_id``: two rules share an id;
 - ``unknown_flag`` / ``flag_not_yet_set``: a rule reads a flag no rule sets, or one set
-  only in its own or a later layer (flags flow forward only);
+  only in a later layer (flags flow forward: to later layers, and inside a layer to the
+  rules that read them, ordered by flag dependencies);
+- ``flag_cycle``: rules of one layer that read each other's flags (no order exists);
 - ``shadowed_rule``: a rule with the same subject, condition and action slots as a
   higher-priority rule in its layer can never decide anything;
 - ``action_needs_subject``: e.g. AddTorrent on an account rule.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 from mamcrawler.engine.policy.compiled import CompiledRule, Policy
 from mamcrawler.engine.policy.vocabulary import ActionName
+from mamcrawler.engine.rules.strata import flag_strata
 from mamcrawler.engine.rules.trees import ORDERING_OPS, AllOf, AnyOf, Compare, Node, Scalar
 from mamcrawler.engine.world.catalogue import Kind, field_kind, namespaces_for
 from mamcrawler.errors import Issue
@@ -58,8 +61,8 @@ def _leaf_issues(rule: CompiledRule, leaf: Compare, flags: frozenset[str], flag_
         name = leaf.fact.removeprefix("flags.")
         if name not in flags:
             return [_issue(rule, leaf, "unknown_flag", f"no rule sets flag {name!r}")]
-        if flag_layers[name] >= rule.layer:
-            return [_issue(rule, leaf, "flag_not_yet_set", f"flag {name!r} is set in the same or a later layer")]
+        if flag_layers[name] > rule.layer:
+            return [_issue(rule, leaf, "flag_not_yet_set", f"flag {name!r} is set only in a later layer")]
     kind = field_kind(leaf.fact, flags)
     if kind is None:
         return [_issue(rule, leaf, "unknown_fact", f"no fact named {leaf.fact!r}")]
@@ -98,6 +101,12 @@ def semantic_issues(policy: Policy) -> list[Issue]:
             needed = _SUBJECT_ACTIONS.get(action.name)
             if needed and needed != rule.subject.value:
                 issues.append(_issue(rule, None, "action_needs_subject", f"{action.name.value} needs a {needed} rule"))
+    _, cyclic = flag_strata(policy.rules)
+    for rule in policy.rules:
+        if rule.id in cyclic:
+            issues.append(
+                _issue(rule, None, "flag_cycle", "reads a flag that depends on its own (no evaluation order)")
+            )
     for i, rule in enumerate(policy.rules):
         for earlier in policy.rules[:i]:
             if (

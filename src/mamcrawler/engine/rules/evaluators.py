@@ -127,10 +127,27 @@ def predicate(node: Node) -> RowTest:
         test, fact = leaf_test(node), node.fact
         return lambda row: test(row.get(fact))
     children = tuple(predicate(c) for c in node.children)
+    if len(children) == 1:
+        return children[0]
+    # Plain loops, not all()/any() over a generator: this runs for every row of every rule.
     if isinstance(node, AllOf):
-        return lambda row: all(child(row) for child in children)
+
+        def all_of(row: Row) -> bool:
+            for child in children:  # noqa: SIM110 — see above
+                if not child(row):
+                    return False
+            return True
+
+        return all_of
     assert isinstance(node, AnyOf)
-    return lambda row: any(child(row) for child in children)
+
+    def any_of(row: Row) -> bool:
+        for child in children:  # noqa: SIM110 — see above
+            if child(row):
+                return True
+        return False
+
+    return any_of
 
 
 def split_shared(node: Node, kind: str) -> tuple[Node | None, Node | None]:

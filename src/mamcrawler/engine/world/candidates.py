@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from mamcrawler.engine.books.ladder import ladder_key
+from mamcrawler.engine.books.ladder import LadderKey, ladder_key
 from mamcrawler.engine.books.selection import NoSelection, quality_part, select_release
 from mamcrawler.engine.economy.wedge import candidate_fields as wedge_fields
 from mamcrawler.engine.policy.compiled import Policy
@@ -18,6 +18,23 @@ from mamcrawler.engine.world.derive import GIB, Candidate, Prices, Skipped
 from mamcrawler.facts import FactSnapshot, Release, Source, Want, WantSource
 
 _WANT_ORDER = {s: i for i, s in enumerate(WantSource)}
+
+
+def _client_editions(policy: Policy, snapshot: FactSnapshot) -> dict[str, list[LadderKey | None]]:
+    """Book → the ladder key of each edition qBittorrent holds (None when its quality is unknown)."""
+    releases = {r.id: r for r in snapshot.releases}
+    library_by_hash = {i.torrent_hash: i for i in snapshot.library if i.torrent_hash}
+    out: dict[str, list[LadderKey | None]] = defaultdict(list)
+    for t in snapshot.torrents:
+        if not t.book_key:
+            continue
+        if t.release_id and t.release_id in releases:
+            out[t.book_key].append(ladder_key(releases[t.release_id], policy.quality))
+        elif t.hash in library_by_hash:
+            out[t.book_key].append(ladder_key(library_by_hash[t.hash], policy.quality))
+        else:
+            out[t.book_key].append(None)
+    return out
 
 
 def _wants(policy: Policy, snapshot: FactSnapshot, library_known: bool) -> tuple[list[Want], dict[str, int]]:
@@ -54,6 +71,7 @@ def build_candidates(
     library = {i.book_key: i for i in snapshot.library} if library_known else {}
     in_client_books = {t.book_key for t in snapshot.torrents if t.book_key}
     in_client_releases = {t.release_id for t in snapshot.torrents if t.release_id}
+    client_editions = _client_editions(policy, snapshot)
     bought = set(snapshot.memory.bought_release_ids)
     pending = set(snapshot.memory.pending_release_ids)
     headroom = shared.get("account.download_headroom_gib")
@@ -75,6 +93,9 @@ def build_candidates(
         item = library.get(want.book_key)
         item_key = ladder_key(item, policy.quality) if item else None
         size_gib = None if chosen.size_bytes is None else chosen.size_bytes / GIB
+        held = client_editions.get(want.book_key, [])
+        # §16: strictly better than every edition the client holds (unknown quality: not better)
+        better_than_client = all(k is not None and quality(selection.key) > quality(k) for k in held)
         own: dict[str, Scalar | None] = {
             "candidate.release_id": chosen.id,
             "candidate.book_key": want.book_key,
@@ -94,6 +115,8 @@ def build_candidates(
             "candidate.in_client": (want.book_key in in_client_books or chosen.id in in_client_releases)
             if client_known
             else None,
+            "candidate.release_in_client": (chosen.id in in_client_releases) if client_known else None,
+            "candidate.better_than_client": better_than_client if client_known else None,
             "candidate.already_bought": chosen.id in bought,
             "candidate.pending": chosen.id in pending,
             "candidate.group_missing_count": missing.get(want.book_key, 0),

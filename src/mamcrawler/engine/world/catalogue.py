@@ -95,6 +95,10 @@ FIELDS: dict[str, Field] = {
     "candidate.library_has_book": _f("bool", _CAND, "The library holds an edition of the book."),
     "candidate.better_than_library": _f("bool", _CAND, "Strictly better than the library's edition (§5)."),
     "candidate.in_client": _f("bool", _CAND, "qBittorrent already has this book or release."),
+    "candidate.release_in_client": _f("bool", _CAND, "qBittorrent already has the chosen release."),
+    "candidate.better_than_client": _f(
+        "bool", _CAND, "Strictly better than every edition of the book in qBittorrent (§16; true when none)."
+    ),
     "candidate.already_bought": _f("bool", _CAND, "Personal freeleech already bought for it."),
     "candidate.pending": _f("bool", _CAND, "On the VIP pending list."),
     "candidate.group_missing_count": _f("number", _CAND, "Missing titles in its series/author group."),
@@ -120,7 +124,9 @@ FIELDS: dict[str, Field] = {
     "torrent.downloading": _f("bool", _QB, "Still fetching data (active, stalled or queued)."),
     "torrent.seed_hours": _f("number", _QB, "Hours seeded."),
     "torrent.stalled_minutes": _f("number", _QB, "Minutes stalled (0 when not)."),
-    "torrent.paused_by": _f("str", _QB, "nobody, user or mamcrawler."),
+    "torrent.paused_by": _f(
+        "str", _QB, "nobody, user (hold tag), mamcrawler, or share_limit (qBittorrent's ratio/seed-time stop)."
+    ),
     "torrent.added_by_us": _f("bool", _QB, "mamcrawler added it."),
     "torrent.free": _f("bool", _QB, "Downloaded as freeleech."),
     "torrent.frozen_by_us": _f("bool", _QB, "Paused by the ratio freeze."),

@@ -83,6 +83,7 @@ class World:
     skipped: tuple[Skipped, ...]
     gapped: frozenset[Source]
     prices: Prices
+    library_hashes: frozenset[str] | None = None  # torrents the library's items use; None when unknown
 
 
 def gapped_sources(policy: Policy, snapshot: FactSnapshot, now: datetime) -> frozenset[Source]:
@@ -285,4 +286,7 @@ def build_world(policy: Policy, snapshot: FactSnapshot, now: datetime) -> World:
         skipped=skipped,
         gapped=gapped,
         prices=prices,
+        library_hashes=None
+        if Source.LIBRARY in gapped
+        else frozenset(i.torrent_hash for i in snapshot.library if i.torrent_hash),
     )

@@ -1,0 +1,131 @@
+"""A service that is not configured is unknown, not empty (issue 9): with no
+Audiobookshelf, the weekly top-10 is not compared with an "empty library" and a book the
+user owns is not downloaded — the library is a gap with code ``not_configured``, the
+download rules that need it hold back, and the start-up message says what is off.
+
+Real qbittorrent-nox (the leecher) and the tracker fake; no facts file supplies a library."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from qbit_env import Qbit
+
+from conftest import Book
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fakes"))
+from tracker_fake import TrackerState, tracker_fake
+
+from mamcrawler.adapters.mam import Politeness, PolitenessLimits
+from mamcrawler.adapters.qbittorrent import QbitClient
+from mamcrawler.app.cli.run import run_cycle, run_weekly_sync
+from mamcrawler.app.runtime.settings import Settings
+from mamcrawler.app.runtime.wiring import Services, build_services
+from mamcrawler.facts import Source, Want, WantSource
+from mamcrawler.store import WISHLIST
+
+pytestmark = [pytest.mark.integration]
+POLICIES = Path(__file__).resolve().parents[3] / "policies"
+WISHED = WantSource.WISHLIST
+FAST = PolitenessLimits(min_spacing_s=0.0, max_spacing_s=0.002, long_pause_s=(0.0, 0.002), backoff_base_s=0.01)
+
+
+def listing(tid: int, title: str, author: str) -> dict[str, Any]:
+    return {
+        "id": tid,
+        "title": title,
+        "author_info": json.dumps({str(tid): author}),
+        "narrator_info": json.dumps({"9": "Test Reader"}),
+        "series_info": "",
+        "added": "2026-11-20 10:00:00",
+        "size": "300.0 KiB",
+        "numfiles": 1,
+        "filetype": "mp3",
+        "seeders": 5,
+        "leechers": 2,
+        "times_completed": 100,
+        "free": 1,
+        "personal_freeleech": 0,
+        "fl_vip": 0,
+        "vip": 0,
+        "category": 47,
+        "main_cat": 13,
+        "browseflags": 0,
+        "mediainfo": json.dumps({"General": {"Duration": "1h 0mn"}, "Audio1": {"BitRate": "128 kb/s"}}),
+    }
+
+
+@pytest.fixture
+def no_library(
+    tmp_path: Path, leecher: tuple[Qbit, QbitClient], books: dict[str, Book], caplog: pytest.LogCaptureFixture
+) -> Iterator[tuple[Services, TrackerState]]:
+    state = TrackerState()
+    state.search = {"data": [listing(905, "Solaris", "Stanislaw Lem")]}  # the user owns Solaris (in ABS)
+    state.torrents = {905: books["solaris"].data}
+    now = datetime.now(UTC)
+    state.account.update(seedbonus="20000", vip_until=(now + timedelta(days=80)).strftime("%Y-%m-%d %H:%M:%S"))
+    policies = tmp_path / "policies"
+    shutil.copytree(POLICIES, policies, ignore=shutil.ignore_patterns("tests"))
+    qb, _ = leecher
+    with tracker_fake(state) as (url, _):
+        settings = Settings.model_validate(
+            {
+                "QBIT_URL": qb.url,
+                "QBIT_USERNAME": qb.username,
+                "QBIT_PASSWORD": qb.password,
+                "MAM_ID": "cookie-0",
+                "MAM_BASE_URL": url,
+                "MAMCRAWLER_DATABASE_URL": f"sqlite:///{tmp_path / 'store.sqlite'}",
+                "MAMCRAWLER_POLICIES": str(policies),
+                "MAMCRAWLER_JOURNAL": str(tmp_path / "decisions.jsonl"),
+                "MAMCRAWLER_EVALUATOR": "durable",
+            }
+        )
+        with caplog.at_level(logging.WARNING, logger="mamcrawler.wiring"):
+            services = build_services(settings)
+        assert services.tracker is not None and services.library is None
+        services.tracker.polite = Politeness(FAST)
+        services.keeper.load_initial()
+        yield services, state
+        services.close()
+
+
+def test_no_audiobookshelf_means_library_unknown_and_owned_books_are_not_downloaded(
+    no_library: tuple[Services, TrackerState], leecher: tuple[Qbit, QbitClient], caplog: pytest.LogCaptureFixture
+) -> None:
+    services, tracker = no_library
+    _, client = leecher
+    startup = [r.getMessage() for r in caplog.get_records("setup") if r.name == "mamcrawler.wiring"]
+    assert any("features off:" in m and "Audiobookshelf not configured (add ABS_URL= ABS_TOKEN=)" in m for m in startup)
+    # the user also wishes for it (a wish-list entry): still held back while ownership is unknown
+    want = Want(
+        book_key="solaris|stanislaw lem", title="Solaris", authors=("Stanislaw Lem",), source=WantSource.WISHLIST
+    )
+    services.state.add_to_list(WISHLIST, want.book_key, {"want": want.model_dump(mode="json")}, now=services.clock())
+
+    run_cycle(services, dry_run=False)
+    synced = run_weekly_sync(services)
+    for _ in range(2):
+        run_cycle(services, dry_run=False)
+
+    snapshot = services.board.snapshot
+    assert snapshot is not None
+    gap = snapshot.gap_for(Source.LIBRARY)
+    assert gap is not None and gap.code == "not_configured"
+    assert synced is not None and synced.missing == ()  # not compared with an "empty" library
+    assert [q for q in tracker.log if q.path == "/tor/download.php"] == []
+    client.sync()
+    assert list(client.torrent_facts()) == []
+    records = [json.loads(line) for line in Path(services.settings.journal_file).read_text().splitlines()]
+    solaris = [r for r in records if r["subject_id"] == "solaris|stanislaw lem"]
+    assert solaris and all(r["actions"] == [] for r in solaris)
+    held = {(r["rule_id"], r["outcome"], r["reason"]) for r in solaris}
+    assert ("skip_not_better_than_library", "block", "fact_unavailable") in held  # fail closed
