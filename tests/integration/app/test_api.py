@@ -60,7 +60,7 @@ def test_every_endpoint_needs_the_key_answers_with_it_and_never_leaks(env: tuple
     plan = client.get("/api/economy/plan").json()  # issue 11: the points plan and the hit-and-run forecast
     assert plan["known"] is True and plan["horizon_days"] == 30 and len(plan["points_by_day"]) == 31
     forecast = client.get("/api/snatch/forecast").json()
-    assert forecast["known"] is True and forecast["free_now"] == 140
+    assert forecast["known"] is True and forecast["free_now"] == 150 - 10 - 4  # limit − buffer − unsatisfied
     spec = client.get("/openapi.json").json()
     assert "/api/system/autonomous/stop" in spec["paths"] and spec["components"]["securitySchemes"]["ApiKey"]
     assert "/api/economy/plan" in spec["paths"] and "/api/snatch/forecast" in spec["paths"]

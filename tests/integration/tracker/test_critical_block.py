@@ -87,9 +87,10 @@ def test_a_blocked_tracker_is_a_gap_not_a_ratio_emergency_or_vip_risk(
         assert snapshot.account.ratio is None and snapshot.account.bonus_points is None  # unknown, not zero
         for view in (services.board.ratio_status(), services.board.vip_status()):
             assert view["known"] is False and view["critical"] is True and "MAM_ID" in view["fix"]
-            assert "emergency" not in view and "at_risk" not in view
-        page = render_dashboard(services.board, [])
-        assert "Tracker blocked" in page and "Set a new MAM_ID" in page
+            assert view.get("emergency") is not True and view.get("at_risk") is not True
+        assert services.board.decisions is not None
+        page = render_dashboard(services.board, services.board.decisions, now=snapshot.taken_at, api_key="k" * 32)
+        assert "Tracker blocked" in page and "set a new mam_id" in page.lower()
         assert "RATIO EMERGENCY" not in page and "VIP AT RISK" not in page and "VIP safe" not in page
         assert not [a for a in batch.actions if a.type in ("BuyVip", "BuyUploadCredit", "AddTorrent")]
         assert not [a for a in batch.actions if a.type == "Alert" and a.code in ("vip_at_risk", "ratio_emergency")]

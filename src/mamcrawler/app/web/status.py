@@ -156,8 +156,6 @@ class StatusBoard:
         policy, snapshot, batch = self._view()
         if snapshot is None or policy is None:
             return {"known": False, "reason": "no cycle has run yet"}
-        if (blocked := tracker_gap(snapshot)) is not None and blocked["critical"]:
-            return blocked  # a blocked tracker is not a ratio emergency: the facts are unknown
         flags = set(batch.flags) if batch else set()
         ratio = snapshot.account.ratio
         gap = next((g for g in snapshot.gaps if g.source in TRACKER_SOURCES), None)
@@ -173,6 +171,8 @@ class StatusBoard:
         }
         if not known:
             answer["reason"] = causes((gap,))[0].words if gap else "the tracker did not report a ratio"
+        if (blocked := tracker_gap(snapshot)) is not None and blocked["critical"]:
+            answer.update(blocked)  # a blocked tracker is not a ratio emergency: what to fix instead
         return answer
 
     def torrent_status(self) -> dict[str, Any]:
