@@ -11,7 +11,14 @@ and cookie handling. ``hostile`` switches one path into a misbehaving mode: ``ht
 purchase, then close the connection without an answer), ``hold`` (apply it, answer nothing until
 ``release`` is set), ``applied:<status>`` (apply it, then answer that HTTP status with an
 HTML error page — a store behind a failing proxy), ``applied_html`` (apply it, answer 200
-with HTML)."""
+with HTML).
+
+It speaks the tracker of 2026: ``store_route`` ``refused_json`` / ``refused_410`` refuses
+personal freeleech through the bonus store ("Not allowed via API" / HTTP 410); a download
+carrying ``wedge_flag`` (``fl`` by default) spends one wedge on a torrent that is not free
+for the account, and ``auto_wedge`` spends one on every such download; wedges count down
+and, with none left, the download arrives paid; ``personal_freeleech`` shows in the search
+only ``pfl_lag_s`` seconds after the wedge. Every download is in ``downloads``."""
 
 from __future__ import annotations
 
@@ -66,6 +73,19 @@ class TrackerState:
     lock: threading.Lock = field(default_factory=threading.Lock)
     apply_to_account: bool = True  # False: purchases land in the history only (the account lags)
     release: threading.Event = field(default_factory=threading.Event)  # ends a ``hold``
+    store_route: str = "open"  # open | refused_json | refused_410 (personal freeleech via bonusBuy)
+    wedge_flag: str = "fl"  # the download link's freeleech flag the site honours
+    auto_wedge: bool = False  # the account's "Automatic Freeleech Wedge" preference
+    pfl_lag_s: float = 0.0  # how long the search lags behind a wedge
+    pfl_since: dict[int, float] = field(default_factory=dict)  # tid → monotonic time the wedge was spent
+    downloads: list[dict[str, Any]] = field(default_factory=list)
+
+    def free_for_account(self, tid: int) -> bool:
+        row = next((r for r in self.search["data"] if r.get("id") == tid), {})
+        vip = str(self.account.get("classname", "")).lower() in ("vip", "elite vip", "staff")
+        if int(row.get("free") or 0) or tid in self.pfl_since or int(row.get("personal_freeleech") or 0):
+            return True
+        return vip and bool(int(row.get("fl_vip") or 0) or int(row.get("vip") or 0))
 
     def rotate(self) -> str:
         self.issued += 1
@@ -148,10 +168,12 @@ class _Handler(QuietHandler):
         elif path == "/json/userBonusHistory.php":
             self._json(state.history)
         elif path == "/tor/download.php":
-            data = state.torrents.get(int(params.get("tid", "0")))
+            tid = int(params.get("tid", "0"))
+            data = state.torrents.get(tid)
             if data is None:
                 self._send(404, b"<html>Not found</html>", "text/html")
             else:
+                self._download(state, tid, query)
                 self._send(200, data, "application/x-bittorrent")
         elif path in RULE_PAGES:
             name = RULE_PAGES[path]
@@ -160,15 +182,31 @@ class _Handler(QuietHandler):
         else:
             self._send(404, b"<html>Not found</html>", "text/html")
 
+    def _download(self, state: TrackerState, tid: int, query: list[tuple[str, str]]) -> None:
+        name, _, value = state.wedge_flag.partition("=")
+        flagged = any(k == name and (not value or v == value) for k, v in query)
+        wedge = (flagged or state.auto_wedge) and not state.free_for_account(tid)
+        spent = wedge and int(state.account.get("wedges") or 0) > 0
+        if spent:
+            state.account["wedges"] = str(int(state.account["wedges"]) - 1)
+            state.pfl_since[tid] = time.monotonic()
+        state.downloads.append({"tid": tid, "flagged": flagged, "wedge_spent": spent})
+
     def _search(self, state: TrackerState, query: list[tuple[str, str]], mode: str) -> dict[str, Any]:
         cats = {v for k, v in query if k == "tor[cat][]"}
         text = dict(query).get("tor[text]", "").lower()
+        one = dict(query).get("tor[id]")
         rows = [
             r
             for r in copy.deepcopy(state.search["data"])
             if (not cats or str(r.get("category")) in cats)
+            and (not one or str(r.get("id")) == one)
             and (not text or any(text in str(r.get(f, "")).lower() for f in ("title", "author_info", "series_info")))
         ]
+        for r in rows:
+            since = state.pfl_since.get(int(r.get("id") or 0))
+            if since is not None and time.monotonic() - since >= state.pfl_lag_s:
+                r["personal_freeleech"] = 1
         if mode == "malformed_author":
             for r in rows:
                 r["author_info"] = '{"12": '
@@ -181,6 +219,12 @@ class _Handler(QuietHandler):
             self._json({"success": False, "error": mode.partition(":")[2] or "Not enough bonus"})
             return
         kind = params.get("spendtype")
+        if kind == "personalFL" and state.store_route == "refused_410":
+            self._send(410, b"<html>Gone</html>", "text/html")
+            return
+        if kind == "personalFL" and state.store_route == "refused_json":
+            self._json({"success": False, "error": "Not allowed via API"})
+            return
         account = state.account if state.apply_to_account else copy.deepcopy(state.account)
         points = float(account["seedbonus"])
         now = datetime.now(UTC)

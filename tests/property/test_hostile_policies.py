@@ -31,7 +31,7 @@ from mamcrawler.engine.actions import (
 )
 from mamcrawler.engine.records import DecisionBatch
 from mamcrawler.engine.world.derive import World, build_world
-from mamcrawler.facts import FactSnapshot, PausedBy, Source, TorrentState
+from mamcrawler.facts import FactSnapshot, FreeKind, PausedBy, Source, TorrentState, UserClass
 
 HOSTILE = settings(max_examples=settings.default.max_examples * 4)
 
@@ -52,6 +52,7 @@ class Facts:
         self.protected = self.renewal + policy.vip.reserve_points
         self.points = acc.bonus_points if self.account_known else None
         self.releases = {rel.id: rel for rel in snapshot.releases}
+        self.vip_member = acc.user_class in (UserClass.VIP, UserClass.ELITE_VIP, UserClass.STAFF) or self.vip_days > 0
         self.torrents = {t.hash: t for t in snapshot.torrents}
 
     def vip_at_risk(self, points: int | None) -> bool:
@@ -103,6 +104,15 @@ def _check_downloads(f: Facts, batch: DecisionBatch) -> None:
         assert f.account_known and limit is not None and acc.unsatisfied_count is not None
         assert acc.unsatisfied_count + len(adds) <= limit - f.policy.snatch.unsat_buffer, "past the H&R headroom"
     assert all(n == 1 for n in Counter(a.book_key for a in adds).values())
+    wedges = acc.wedges or 0  # wedges spent (store purchase or download flag/auto) never exceed those held
+    for action in batch.actions:
+        if (isinstance(action, AddTorrent) and action.wedge != "none") or (
+            isinstance(action, BuyPersonalFreeleech) and action.method == "wedge"
+        ):
+            assert wedges >= 1, "a wedge spent that the account does not hold"
+            flag = not isinstance(action, AddTorrent) or action.wedge == "flag"
+            assert not flag or wedges - 1 >= f.policy.free_first.wedge_reserve, "a wedge spent from the reserve"
+            wedges -= 1
     in_client = {t.release_id for t in f.snapshot.torrents if t.release_id}
     bought_before = set(f.snapshot.memory.bought_release_ids)
     for index, add in enumerate(batch.actions):
@@ -113,9 +123,14 @@ def _check_downloads(f: Facts, batch: DecisionBatch) -> None:
         bought = add.release_id in bought_before or any(
             isinstance(a, BuyPersonalFreeleech) and a.release_id == add.release_id for a in batch.actions[:index]
         )
-        # free only when the release is free or bought (a purchase this cycle by another proposal
-        # leaves the download counted as paid: stricter, never looser)
-        assert not add.free or release.is_free or bought, "freeleech claimed without a purchase"
+        # free only when the release is free (for this account: a VIP torrent for a VIP member),
+        # bought, or a wedge goes on it at download time (a purchase this cycle by another
+        # proposal leaves the download counted as paid: stricter, never looser)
+        vip_free = f.vip_member and (release.vip_only or release.free is FreeKind.VIP_FREELEECH)
+        wedged = add.wedge != "none"
+        assert not add.free or release.is_free or bought or vip_free or wedged, "freeleech claimed without a purchase"
+        assert not (wedged and (release.is_free or vip_free)), "a wedge on a release already free for the account"
+        assert not (wedged and f.near_floor), "a wedge download (a paid release) at or near the floor"
         assert add.free or not (release.is_free or add.release_id in bought_before)
         if not add.free:
             assert not f.near_floor, "a paid download at or near the floor"

@@ -86,12 +86,12 @@ def reasons(batch: DecisionBatch) -> set[str]:
     [(0.99, True, True), (1.0, True, False), (1.05, True, False), (1.0501, False, False), (1.2, False, False)],
 )
 def test_ratio_floor_and_margin_boundaries(policy: Policy, ratio: float, freeze: bool, emergency: bool) -> None:
-    acc = account(ratio=ratio, uploaded_bytes=int(200 * GIB * ratio), bonus_points=99999)
+    acc = account(ratio=ratio, uploaded_bytes=int(200 * GIB * ratio), bonus_points=99999, wedges=1)
     batch = decide(policy, snapshot(acc, release()), now=NOW)
     assert ("ratio_freeze" in batch.flags) is freeze
     assert ("ratio_emergency" in batch.flags) is emergency
     paid_downloads = [a for a in batch.actions if a.type == "AddTorrent" and not a.free]
-    purchases = [a for a in batch.actions if a.type == "BuyPersonalFreeleech"]
+    purchases = [a for a in batch.actions if a.type == "BuyPersonalFreeleech" or getattr(a, "wedge", "none") != "none"]
     if freeze:
         assert not paid_downloads
         assert "FreezeDownloads" in planned(batch)

@@ -136,11 +136,17 @@ class AddTorrent(ActionModel):
     bought_freeleech: bool = False
     category: str = "audiobooks"
     want_source: str = "wishlist"
+    # 2026: a wedge spent at download time — by our download flag, or by the site's auto-wedge.
+    wedge: Literal["none", "flag", "auto"] = "none"
 
     def intrinsic_tags(self) -> frozenset[str]:
         tags = {"download", f"want_{self.want_source}"}
         if self.bought_freeleech:
             tags.add("bought_freeleech")
+        if self.wedge != "none":
+            # A personal freeleech bought with a wedge at download time: the blocks on
+            # personal-freeleech purchases (VIP at risk, ratio emergency) cover it too.
+            tags.update({"wedge_spend", "personal_freeleech_purchase"})
         # A personal freeleech bought for it makes a download free for ratio (§7).
         tags.update({"free_download"} if self.free else {"paid_download", "ratio_costing"})
         return frozenset(tags)

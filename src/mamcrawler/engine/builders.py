@@ -32,6 +32,7 @@ from mamcrawler.engine.actions import (
     UnfreezeDownloads,
     action_class,
 )
+from mamcrawler.engine.economy.wedge import download_terms
 from mamcrawler.engine.policy.compiled import CompiledAction
 from mamcrawler.engine.policy.vocabulary import ActionName
 from mamcrawler.engine.rules.rows import Row
@@ -99,15 +100,18 @@ def _add_torrent(args: Args, row: Row, world: World, c: Candidate | None) -> Act
     cand = _need(c)
     chosen = cand.selection.chosen
     # The YAML may claim a purchase (the guards then ask for it); one made earlier always counts.
-    bought = bool(args.get("bought_freeleech", False)) or row.get("candidate.already_bought") is True
+    claimed = bool(args.get("bought_freeleech", False)) or row.get("candidate.already_bought") is True
+    bought = claimed and not chosen.is_free
+    free, wedge = download_terms(chosen, row, wedge_asked=bool(args.get("wedge", False)), bought=bought)
     return AddTorrent(
         release_id=chosen.id,
         book_key=cand.want.book_key,
         source=chosen.source.value,
         tracker_id=chosen.tracker_id,
         size_bytes=chosen.size_bytes,
-        free=chosen.is_free or bought,
-        bought_freeleech=bought and not chosen.is_free,
+        free=free,
+        bought_freeleech=bought,
+        wedge=wedge,
         category=str(args.get("category", "audiobooks")),
         want_source=cand.want.source.value,
     )

@@ -2,8 +2,10 @@
 
 The default policy already expresses each of these as rules; the guards are the net
 under them, so a mistaken or hostile policy cannot spend VIP's points, buy VIP past the
-tracker's cap, buy freeleech on a free release, claim a freeleech it never bought, pay
-for (or start a non-essential) download at or near the ratio floor, start a snatch past
+tracker's cap, buy freeleech on a free release, claim a freeleech it never bought, spend a
+wedge past the reserve (or one that is not left), send a freeleech purchase through a
+store route the tracker refused for good, buy VIP in steps below ``vip.min_purchase_weeks``,
+pay for (or start a non-essential) download at or near the ratio floor, start a snatch past
 the hit-and-run headroom, pause a torrent that still owes seeding, resume a torrent the
 user paused, resume and remove one torrent in the same batch, delete data the library
 uses, or remove a torrent without the four §10 conditions. Every threshold comes from
@@ -95,6 +97,7 @@ class Ledger:
                 self.vip_purchases_today += 1
             if isinstance(action, AddTorrent):
                 self.downloads_left -= 1
+                self.wedges -= action.wedge != "none"  # a wedge flag (or auto) spends one at the site
                 self.downloads_planned += 1  # each new snatch uses one unit of unsatisfied headroom
                 self.books_added.add(action.book_key)
             if isinstance(action, ResumeTorrent):
@@ -177,7 +180,7 @@ def _guard(
         if code is not None:
             return code
     if isinstance(action, BuyVip):
-        return _vip_cap_guard(policy, action, row)
+        return vip_cap_guard(policy, action, row)
     if isinstance(action, BuyPersonalFreeleech):
         return _freeleech_purchase_guard(policy, ledger, action, row, candidate)
     if isinstance(action, AddTorrent):
@@ -207,8 +210,11 @@ def _points_guard(policy: Policy, ledger: Ledger, action: Action, row: Row) -> s
     return None
 
 
-def _vip_cap_guard(policy: Policy, action: BuyVip, row: Row) -> str | None:
-    """The tracker's cap: days held + days bought ≤ ``vip.max_days`` (unknown days: no buy)."""
+def vip_cap_guard(policy: Policy, action: BuyVip, row: Row) -> str | None:
+    """API-sized steps (at least ``vip.min_purchase_weeks``) under the tracker's cap:
+    days held + days bought ≤ ``vip.max_days`` (unknown days: no buy)."""
+    if action.weeks < policy.vip.min_purchase_weeks:
+        return "guard_vip_below_min_step"
     days = _num(row, "account.vip_days_left")
     if days is None or days + 7 * action.weeks > policy.vip.max_days:
         return "guard_vip_cap"
@@ -218,6 +224,8 @@ def _vip_cap_guard(policy: Policy, action: BuyVip, row: Row) -> str | None:
 def _freeleech_purchase_guard(
     policy: Policy, ledger: Ledger, action: BuyPersonalFreeleech, row: Row, candidate: Candidate | None
 ) -> str | None:
+    if row.get("account.store_freeleech_refused") is not False:
+        return "guard_store_route_refused"  # refused for good (or unknown): never sent
     if candidate is None or candidate.selection.chosen.is_free:
         return "guard_already_free"
     if candidate.selection.chosen.id in ledger.releases_bought or row.get("candidate.already_bought") is not False:
@@ -243,6 +251,13 @@ def _download_guard(policy: Policy, ledger: Ledger, action: AddTorrent, row: Row
     headroom = _num(row, "account.unsat_headroom")
     if headroom is None or headroom - ledger.downloads_planned <= policy.snatch.unsat_buffer:
         return "guard_unsatisfied_limit"
+    if action.wedge != "none":
+        if at_or_near_floor(policy, row):
+            return "guard_ratio_freeze"  # §10: a release that needs a wedge is a paid one
+        if ledger.wedges < 1:  # auto: the site would find none and the download would cost ratio unannounced
+            return "guard_no_wedge_left"
+        if action.wedge == "flag" and ledger.wedges - 1 < policy.free_first.wedge_reserve:
+            return "guard_wedge_reserve"
     bought = row.get("candidate.already_bought") is True or action.release_id in ledger.releases_bought
     if action.bought_freeleech and not bought:  # bought earlier, or by a purchase before it in this proposal
         return "guard_freeleech_not_bought"
@@ -358,12 +373,15 @@ GUARDS: dict[str, str] = {
     "guard_vip_points_protected": "§1 non-VIP spending never dips below VIP renewal + reserve",
     "guard_vip_at_risk": "§1 nothing but VIP (no paid download, no other purchase) while VIP is at risk",
     "guard_vip_cap": "§1 VIP days held + bought ≤ vip.max_days (the tracker's cap)",
+    "guard_vip_below_min_step": "MAM API 2026: a VIP purchase adds at least vip.min_purchase_weeks",
     "cap_vip_purchases_per_day": "§1 at most vip.max_purchases_per_day VIP purchases a day",
     "guard_already_free": "§7 never a wedge or points on a free release",
     "guard_already_bought": "§7 personal freeleech is bought once per release",
-    "guard_wedge_reserve": "§7 wedges beyond free_first.wedge_reserve only",
+    "guard_wedge_reserve": "§7 wedges beyond free_first.wedge_reserve only (purchase or download flag)",
+    "guard_no_wedge_left": "§7 a download asks for a wedge only while one is held",
+    "guard_store_route_refused": "MAM API 2026: no freeleech purchase through a store route refused for good",
     "guard_ratio_below_floor": "§10 no personal-freeleech purchase below the floor",
-    "guard_ratio_freeze": "§10 no wedge/points purchase (a paid release) at or near the floor",
+    "guard_ratio_freeze": "§10 no wedge/points purchase or wedge download (a paid release) at or near the floor",
     "guard_freeleech_not_bought": "§7 a download counts as freeleech only if bought earlier or by this proposal",
     "guard_duplicate_download": "§10 §16 never the same release twice; a second edition only if strictly better",
     "guard_unsatisfied_limit": "hit-and-run: unsatisfied snatches + this cycle's downloads stay above the buffer",

@@ -44,6 +44,19 @@ class Account(FactModel):
     vip_until: AwareDatetime | None = Field(None, description="When VIP ends; None when not VIP or unknown.")
     unsatisfied_count: int | None = Field(None, ge=0, description="Snatches not yet seeded 72 h.")
     unsatisfied_limit: int | None = Field(None, ge=0, description="The class limit from the snatch summary.")
+    inactive_unsatisfied_count: int | None = Field(
+        None, ge=0, description="Unsatisfied snatches not seeding (inactUnsat): hit-and-runs in the making."
+    )
+    hit_and_run_count: int | None = Field(None, ge=0, description="Hit-and-runs (seedHnr + inactHnr).")
+    auto_wedge: bool | None = Field(
+        None, description="The site's Automatic Freeleech Wedge preference (a setting; None = not told)."
+    )
+    points_per_hour: float | None = Field(None, ge=0, description="Earning rate learned from seedbonus readings.")
+    upload_gib_per_day: float | None = Field(None, ge=0, description="Upload per day learned from readings.")
+    download_gib_per_day: float | None = Field(None, ge=0, description="Download per day learned from readings.")
+    store_freeleech_refused: bool = Field(
+        False, description="The tracker refused personal freeleech through the bonus store for good (2026)."
+    )
 
 
 class EventKind(StrEnum):

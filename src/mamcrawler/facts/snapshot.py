@@ -54,6 +54,7 @@ class FactGap(FactModel):
     code: str = Field(description="Stable snake_case reason, e.g. service_unavailable.")
     message: str = ""
     since: AwareDatetime | None = None
+    critical: bool = Field(False, description="A critical block: a human must fix it (the message says what).")
 
 
 class FactSnapshot(FactModel):

@@ -13,9 +13,10 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from mamcrawler.adapters.qbittorrent.states import HOLD_TAG, who_paused
-from mamcrawler.errors import MamcrawlerError, ServiceError
+from mamcrawler.errors import CriticalBlock, MamcrawlerError, ServiceError
 from mamcrawler.facts import FactGap, FactSnapshot, Provenance, Source, Want, WantSource
 from mamcrawler.store import BAD_RELEASES, VIP_PENDING, StateStore
+from mamcrawler.store.tracker_account import TrackerAccountMemory
 
 log = logging.getLogger("mamcrawler.sensors.sources")
 
@@ -48,6 +49,10 @@ class FunctionSensor:
         except ServiceError as err:
             log.warning("%s unavailable: %s", self.source.value, err.code)
             return Reading(self.source, gap=FactGap(source=self.source, code=err.code, message=str(err), since=now))
+        except CriticalBlock as err:  # the facts are unknown, never zeros; a human must act
+            log.error("%s blocked: %s", self.source.value, err)
+            gap = FactGap(source=self.source, code=err.code, message=str(err), since=now, critical=True)
+            return Reading(self.source, gap=gap)
         except MamcrawlerError as err:
             log.warning("%s unavailable: %s", self.source.value, type(err).__name__)
             return Reading(self.source, gap=FactGap(source=self.source, code="error", message=str(err), since=now))
@@ -148,15 +153,18 @@ class QbitSensor:
         for entry in self.journal.entries(action_type="AddTorrent"):
             if entry.status == "applied" and entry.outcome and "hash" in entry.outcome:
                 known[str(entry.outcome["hash"])] = entry.action
+        paid = TrackerAccountMemory(self.state).arrived_paid()  # wedge downloads that arrived paid
         facts = []
         for t in torrents:
             action = known.get(t.hash)
+            arrived_paid = getattr(action, "release_id", None) in paid
             paused_by = who_paused(t, frozen, self.hold_tag)  # a person's hold is the hold tag only
             facts.append(
                 t.model_copy(
                     update={
                         "added_by_mamcrawler": "mamcrawler" in t.tags or action is not None,
-                        "free": "mamcrawler-free" in t.tags or bool(action is not None and action.free),
+                        "free": ("mamcrawler-free" in t.tags or bool(action is not None and action.free))
+                        and not arrived_paid,
                         "paused_by": paused_by,
                         "release_id": getattr(action, "release_id", None),
                         "book_key": getattr(action, "book_key", None),

@@ -2,7 +2,8 @@
 cycle, the week's category listings plus a few searches per cycle for what is wanted
 (wishlist and VIP pending, rotated so every want is looked at in turn; Prowlarr first
 when configured), and the rules snapshot with its events once a day (kept
-in the store, so a restart does not fetch the seven pages again). Imports the tracker
+in the store, so a restart does not fetch the seven pages again). The account reading also
+confirms wedges spent at download time and keeps the points for the planner. Imports the tracker
 adapter, ``sensors``, ``store``, ``facts`` and ``errors``."""
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from mamcrawler.adapters.prowlarr import ProwlarrClient
 from mamcrawler.errors import ServiceError
 from mamcrawler.facts import Event, Release, ReleaseSource, RulesSnapshot, Source
 from mamcrawler.sensors.sources import FunctionSensor, Sensor
+from mamcrawler.sensors.wedge_confirm import confirm_wedges
 from mamcrawler.store import VIP_PENDING, StateStore
+from mamcrawler.store.tracker_account import TrackerAccountMemory
 
 __all__ = ["LISTINGS_KEY", "stored_listings", "tracker_sensors"]
 
@@ -77,6 +80,20 @@ def _daily_rules(mam: MamClient, state: StateStore, now: datetime) -> dict[str, 
     return {"rules": snapshot, "events": events}
 
 
+def _account(mam: MamClient, memory: TrackerAccountMemory, auto_wedge: bool, now: datetime) -> dict[str, Any]:
+    """The account, told the auto-wedge setting and the refused store route; its points
+    kept for the planner; wedges spent at download time confirmed."""
+    account = mam.account()
+    memory.add_reading(account, now=now)
+    account = memory.learned(account, now=now)
+    try:
+        confirm_wedges(mam, memory, now=now)
+    except ServiceError as err:
+        log.warning("wedge confirmation postponed: %s", err.code)
+    refused = "personal_freeleech" in memory.refused_routes()
+    return {"account": account.model_copy(update={"auto_wedge": auto_wedge, "store_freeleech_refused": refused})}
+
+
 def tracker_sensors(
     mam: MamClient,
     state: StateStore,
@@ -84,10 +101,12 @@ def tracker_sensors(
     *,
     prowlarr: ProwlarrClient | None = None,
     searches_per_cycle: int = 5,
+    auto_wedge: bool = False,
 ) -> list[Sensor]:
     origin = mam.host
+    memory = TrackerAccountMemory(state)
     return [
-        FunctionSensor(Source.TRACKER_ACCOUNT, lambda: {"account": mam.account()}, origin=origin),
+        FunctionSensor(Source.TRACKER_ACCOUNT, lambda: _account(mam, memory, auto_wedge, clock()), origin=origin),
         FunctionSensor(
             Source.TRACKER_SEARCH,
             lambda: _want_searches(mam, prowlarr, state, searches_per_cycle, clock()),

@@ -35,7 +35,7 @@ from mamcrawler.engine.actions import (
     UpdateMetadata,
 )
 from mamcrawler.engine.memory import memory_after
-from mamcrawler.facts import LibraryItem, PausedBy, TorrentState, UserClass, Want, WantSource
+from mamcrawler.facts import LibraryItem, PausedBy, Release, TorrentState, UserClass, Want, WantSource
 from mamcrawler.sim.results import Download, Effect, Purchase, SimulationResult
 from mamcrawler.sim.scenario import GIB
 from mamcrawler.sim.torrents import SimTorrent, torrent_hash
@@ -237,6 +237,22 @@ class SimExecutor:
                 assert_never(action)
         return True
 
+    def _wedge_at_download(self, action: AddTorrent, release: Release, now: datetime) -> bool:
+        """The site's side of a wedge at download time: asked by the flag, or spent by the
+        auto-wedge preference on every paid download; none left → nothing spent."""
+        w = self.world
+        paid = not action.free and not release.is_free and release.id not in w.bought
+        site_spends = w.scenario.account.auto_wedge and (action.wedge == "auto" or paid)
+        if action.wedge == "none" and not site_spends:
+            return False
+        if w.wedges < 1:
+            return False
+        w.wedges -= 1
+        self.result.purchases.append(
+            Purchase(now, "wedge_download", 0, int(w.points), int(w.points), release.id, "wedge")
+        )
+        return True
+
     def _add(self, action: AddTorrent, now: datetime, bought_now: dict[str, str]) -> bool:
         w = self.world
         release = w.releases.get(action.release_id)
@@ -264,6 +280,11 @@ class SimExecutor:
         w.names[hash_] = release.title
         w.wants = [x for x in w.wants if x.book_key != action.book_key]
         method = bought_now.get(action.release_id) or w.bought.get(action.release_id)
+        if self._wedge_at_download(action, release, now):
+            method = "wedge"  # 2026: the download flag (or the site's auto-wedge) spent one
+        elif action.wedge != "none" or (w.scenario.account.auto_wedge and method is None and not action.free):
+            w.torrents[hash_].free = False  # no wedge left: the download arrived paid
+            action = action.model_copy(update={"free": False})
         if not action.free:
             kind = "ratio_costing"
         elif method is not None:

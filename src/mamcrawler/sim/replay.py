@@ -22,7 +22,7 @@ from mamcrawler.engine.rules.rows import Row
 from mamcrawler.engine.world.derive import build_world
 from mamcrawler.facts import FactSnapshot
 
-MONEY_TAGS = frozenset({"purchase", "ratio_costing"})
+MONEY_TAGS = frozenset({"purchase", "ratio_costing", "wedge_spend"})  # 2026: a wedge spent at download
 COMPARED = ("outcome", "reason", "rule_id", "actions", "points", "blocked_by")
 
 
@@ -58,7 +58,7 @@ def signature(record: DecisionRecord) -> dict[str, Any]:
 
 
 def money_like(record: DecisionRecord | None) -> bool:
-    """A planned purchase or ratio-costing download."""
+    """A planned purchase, wedge spent at download time, or ratio-costing download."""
     if record is None or record.outcome != "planned":
         return False
     return any(a.intrinsic_tags() & MONEY_TAGS for a in record.actions)

@@ -104,6 +104,7 @@ class AccountSpec(SimModel):
     vip_days: float = Field(0, ge=0, description="VIP days left at the start (0 = not VIP).")
     unsatisfied_base: int = Field(0, ge=0, description="Unsatisfied snatches besides the listed torrents.")
     unsatisfied_limit: int | None = Field(None, ge=0, description="None: the policy's class limit.")
+    auto_wedge: bool = Field(False, description="The site's Automatic Freeleech Wedge preference (2026).")
 
 
 class ReleaseSpec(SimModel):

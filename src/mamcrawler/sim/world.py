@@ -25,6 +25,7 @@ import math
 import random
 from datetime import datetime, timedelta
 
+from mamcrawler.engine.economy.points import Reading, learn_rates
 from mamcrawler.facts import (
     Account,
     AudioScan,
@@ -127,6 +128,7 @@ class World:
         self.outages: list[tuple[Source, datetime, datetime, str]] = []  # source, since, until, gap|stale
         self.active_seeds: int | None = None
         self.completions: list[Completion] = []
+        self.account_readings: list[Reading] = []  # the account as each cycle read it (points planner)
         self.audio = {a.release: a for a in scenario.audio}  # §13/§11 outcomes by release
         self.bad_releases: set[str] = set()
         self.readings: list[MetadataReading] = []  # §15 readings of this tick (timeline)
@@ -230,7 +232,21 @@ class World:
             vip_until=self.vip_until,
             unsatisfied_count=self.unsatisfied(),
             unsatisfied_limit=self.scenario.account.unsatisfied_limit,
+            auto_wedge=self.scenario.account.auto_wedge,
+            **self._learned(now),
         )
+
+    def _learned(self, now: datetime) -> dict[str, float | None]:
+        """Rates learned from the account's successive readings, as the tracker sensor does."""
+        if not self.account_readings or self.account_readings[-1].at < now:
+            reading = Reading(now, int(self.points), int(self.uploaded), int(self.downloaded))
+            self.account_readings = [*self.account_readings[-199:], reading]
+        learned = learn_rates(self.account_readings, now=now)
+        return {
+            "points_per_hour": learned.points_per_hour,
+            "upload_gib_per_day": learned.upload_gib_per_day,
+            "download_gib_per_day": learned.download_gib_per_day,
+        }
 
     def memory(self) -> Memory:
         return self.remembered

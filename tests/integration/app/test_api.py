@@ -23,6 +23,8 @@ GET_PATHS = (
     "/api/system/mam-rules",
     "/api/system/events",
     "/api/qbittorrent/status",
+    "/api/economy/plan",
+    "/api/snatch/forecast",
     "/api/system/status",
     "/api/torrents",
     "/api/queue",
@@ -55,8 +57,13 @@ def test_every_endpoint_needs_the_key_answers_with_it_and_never_leaks(env: tuple
     ratio = client.get("/api/compliance/ratio").json()
     assert ratio["emergency"] is True and ratio["floor"] == 1.0 and ratio["ratio"] == 0.9
     assert client.get("/api/nope").status_code == 404
+    plan = client.get("/api/economy/plan").json()  # issue 11: the points plan and the hit-and-run forecast
+    assert plan["known"] is True and plan["horizon_days"] == 30 and len(plan["points_by_day"]) == 31
+    forecast = client.get("/api/snatch/forecast").json()
+    assert forecast["known"] is True and forecast["free_now"] == 150 - 10 - 4  # limit − buffer − unsatisfied
     spec = client.get("/openapi.json").json()
     assert "/api/system/autonomous/stop" in spec["paths"] and spec["components"]["securitySchemes"]["ApiKey"]
+    assert "/api/economy/plan" in spec["paths"] and "/api/snatch/forecast" in spec["paths"]
     assert "swagger" in client.get("/docs").text.lower()
 
 

@@ -97,6 +97,8 @@ def week(tmp_path: Path, leecher: tuple[Qbit, QbitClient], books: dict[str, Book
     base = tmp_path / "world"
     policies = base / "policies"
     shutil.copytree(POLICIES, policies, ignore=shutil.ignore_patterns("tests"))
+    free_first = policies / "free_first.yaml"  # the fixture books are small: no wedge size floor here
+    free_first.write_text(free_first.read_text().replace("wedge_min_size_gib: 0.25", "wedge_min_size_gib: 0"))
     (base / "facts.json").write_text(json.dumps({"library": []}))
     qb, _ = leecher
     with tracker_fake(state) as (url, _):
@@ -141,7 +143,7 @@ def test_a_recorded_week_replays_unchanged_and_floor_mode_shows_its_free_downloa
     assert len(cycles) == CYCLES
     assert all(c.evaluator == "durable" and c.policy_hash == services.keeper.current.content_hash for c in cycles)
     planned = {(r.subject_id, r.rule_id) for c in cycles for r in c.decisions if r.outcome == "planned"}
-    assert ("emma|jane austen", "buy_freeleech_with_wedge") in planned  # what the live week did
+    assert ("emma|jane austen", "download_with_wedge") in planned  # what the live week did (2026: wedge at download)
     days = sizes_by_day(services.db, start)
     assert sum(d.cycles for d in days) == CYCLES and all(d.bytes > 0 for d in days)
 
@@ -165,7 +167,7 @@ def test_a_recorded_week_replays_unchanged_and_floor_mode_shows_its_free_downloa
     body = json.loads(diff.read_text())
     changed = [c for c in body["changes"] if c["kind"] == "changed" and c["after"]["outcome"] == "planned"]
     emma = next(c for c in changed if c["subject"] == "candidate:emma|jane austen")
-    assert emma["money"] and emma["before"]["rule_id"] == "buy_freeleech_with_wedge"
+    assert emma["money"] and emma["before"]["rule_id"] == "download_with_wedge"
     assert [(a["type"], a["release_id"]) for a in emma["after"]["actions"]] == [("AddTorrent", "mam-906")]
     hyperion = next(c for c in changed if c["subject"] == "candidate:hyperion|dan simmons")
     assert [(a["type"], a["release_id"]) for a in hyperion["after"]["actions"]] == [("AddTorrent", "mam-907")]

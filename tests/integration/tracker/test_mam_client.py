@@ -121,6 +121,7 @@ def test_account_with_snatch_summary(fake: tuple[str, TrackerState]) -> None:
     assert acc.ratio == pytest.approx(1.873) and acc.bonus_points == 64210 and acc.wedges == 1
     assert acc.vip_until == datetime(2027, 1, 10, 18, 22, 5, tzinfo=UTC)
     assert (acc.unsatisfied_count, acc.unsatisfied_limit) == (4, 150)
+    assert (acc.inactive_unsatisfied_count, acc.hit_and_run_count) == (2, 1)  # inactUnsat; seedHnr + inactHnr
 
 
 def test_purchases_change_the_account_and_refusals_are_errors(fake: tuple[str, TrackerState]) -> None:
@@ -169,7 +170,6 @@ def test_torrent_download_and_its_failures(fake: tuple[str, TrackerState]) -> No
 @pytest.mark.parametrize(
     ("mode", "code"),
     [
-        ("html", "html_instead_of_json"),
         ("huge", "answer_too_large"),
         ("storm:9", "throttled"),
         ("error:9", "server_error"),

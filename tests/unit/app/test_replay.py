@@ -147,7 +147,7 @@ def test_free_first_floor_shows_the_extra_free_downloads_and_their_effect(
     changed = {c.subject_id: c for c in outcome.result.changes if c.at == START and c.kind == "changed"}
     emma, hyperion = changed["emma|jane austen"], changed["hyperion|dan simmons"]
     assert emma.money and emma.fields == ("reason", "rule_id", "actions")  # no wedge spent on it any more
-    assert emma.before is not None and emma.before.rule_id == "buy_freeleech_with_wedge"
+    assert emma.before is not None and emma.before.rule_id == "download_with_wedge"  # 2026: wedge at download
     assert emma.after is not None and emma.after.outcome == "planned"
     assert [(a.type, getattr(a, "release_id", None)) for a in emma.after.actions] == [("AddTorrent", "emma-free")]
     assert hyperion.before is not None and hyperion.before.outcome == "guarded"  # the one wedge went to Emma

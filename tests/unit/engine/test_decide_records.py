@@ -27,6 +27,7 @@ def snap(ratio: float = 2.0, points: int = 99999, days: float = 40, **kw: object
         uploaded_bytes=int(100 * GIB * ratio),
         downloaded_bytes=100 * GIB,
         bonus_points=points,
+        wedges=1,
         vip_until=NOW + timedelta(days=days),
         unsatisfied_count=0,
         unsatisfied_limit=150,
@@ -51,8 +52,9 @@ def snap(ratio: float = 2.0, points: int = 99999, days: float = 40, **kw: object
 def test_records_are_deterministic_and_name_rule_location_and_facts(policy: Policy) -> None:
     first, second = decide(policy, snap(), now=NOW), decide(policy, snap(), now=NOW)
     assert [r.decision_id for r in first.records] == [r.decision_id for r in second.records]
-    bought = next(r for r in first.records if r.rule_id == "buy_freeleech_with_points")
+    bought = next(r for r in first.records if r.rule_id == "download_with_wedge")
     assert bought.outcome == "planned"
+    assert bought.facts["candidate.wedge_gate"] == "spend"  # the record says which condition decided
     assert bought.rule_at is not None and bought.rule_at.startswith("policies/free_first.yaml:")
     assert bought.facts["candidate.is_free"] is False
     assert bought.policy_hash == policy.content_hash

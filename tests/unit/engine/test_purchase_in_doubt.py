@@ -3,7 +3,9 @@ the guard names itself in the record; other kinds and other releases are not hel
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from mamcrawler.engine import decide, load_policy
 from mamcrawler.facts import Account, FactSnapshot, Memory, Release, UserClass, Want
@@ -22,6 +24,7 @@ def snapshot(in_doubt: tuple[str, ...], vip_days: int = 5) -> FactSnapshot:
         vip_until=NOW + timedelta(days=vip_days),  # 5: at risk, VIP would be bought
         unsatisfied_count=0,
         unsatisfied_limit=150,
+        store_freeleech_refused=False,  # the bonus-store route still open (it is off by default since 2026)
     )
     release = Release(
         id="paid", tracker_id=1, book_key="b|a", title="B", authors=("A",), bitrate_kbps=128, size_bytes=GIB
@@ -45,8 +48,11 @@ def test_an_unsettled_purchase_is_not_planned_again_and_the_guard_is_named() -> 
     assert guarded and all(any(a.type == "BuyVip" for a in r.actions) for r in guarded)
 
 
-def test_an_unsettled_freeleech_blocks_that_release_only() -> None:
-    policy = load_policy("policies")
+def test_an_unsettled_freeleech_blocks_that_release_only(tmp_path: Path) -> None:
+    shutil.copytree("policies", tmp_path / "policies")
+    free_first = tmp_path / "policies" / "free_first.yaml"
+    free_first.write_text(free_first.read_text().replace("store_freeleech: false", "store_freeleech: true"))
+    policy = load_policy(tmp_path / "policies")
     before = decide(policy, snapshot((), vip_days=40), now=NOW)
     assert "BuyPersonalFreeleech" in {a.type for a in before.actions}
     assert "BuyPersonalFreeleech" in {

@@ -1,5 +1,7 @@
 """The tracker's JSON API on httpx (``MAM_API.md``): search, account, bonus store,
-``.torrent`` download, bonus history and the rules pages.
+``.torrent`` download (with the 2026 freeleech flag that spends a wedge), bonus history
+and the rules pages. A bonus-store personal-freeleech answer of HTTP 410 or "Not allowed
+via API" becomes ``store_route_refused``; an answer without the account, a critical block.
 
 The session is the ``mam_id`` cookie. It rotates: every answer may carry a new value,
 which is saved through ``CookieStore`` (the state store, never ``.env``) and sent next;
@@ -14,13 +16,16 @@ Bonus-store purchases are sent ONCE (``once=True``): never through the 429/5xx r
 loop. Once the request has left, a 5xx, a timeout, a cut connection or an answer that is
 not an explicit ``success: true/false`` raises ``PurchaseUnconfirmed`` (the caller leaves
 the journal entry open, to be settled from the bonus history); a 4xx or an explicit
-``success: false`` proves nothing was applied (``purchase_refused``). Imports httpx,
+``success: false`` proves nothing was applied (``purchase_refused``; HTTP 410 is ``gone``,
+and on the personal-freeleech route 410 or "Not allowed via API" is ``store_route_refused``,
+which disables that route for good — never an unconfirmed purchase). Imports httpx,
 ``facts``, ``errors`` and the ``adapters.mam`` modules."""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -30,12 +35,12 @@ from urllib.parse import urlsplit
 import httpx
 
 from mamcrawler.adapters.mam.parse import SearchPage, parse_account, parse_search, parse_store_answer
-from mamcrawler.adapters.mam.polite import Politeness
+from mamcrawler.adapters.mam.polite import FIX_SESSION, Politeness
 from mamcrawler.adapters.mam.values import as_int, as_time
-from mamcrawler.errors import PurchaseUnconfirmed, ServiceError, ServiceProtocolError, ServiceUnavailable
-from mamcrawler.facts import Account
+from mamcrawler.errors import CriticalBlock, PurchaseUnconfirmed, ServiceError, ServiceProtocolError, ServiceUnavailable
+from mamcrawler.facts import Account, FreeKind
 
-__all__ = ["CookieStore", "MamClient"]
+__all__ = ["STORE_ROUTE_REFUSED", "CookieStore", "MamClient", "store_route_refused"]
 
 log = logging.getLogger("mamcrawler.tracker")
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
@@ -45,7 +50,17 @@ ACCOUNT = "/jsonLoad.php"
 STORE = "/json/bonusBuy.php"
 HISTORY = "/json/userBonusHistory.php"
 DOWNLOAD = "/tor/download.php"
+STORE_ROUTE_REFUSED = "store_route_refused"
+WEDGE_FLAG = re.compile(r"[A-Za-z0-9_]+(=[A-Za-z0-9_]*)?")
 _HISTORY_TYPES = {"vip": ("vip",), "upload": ("upload",), "personal_freeleech": ("personalfl", "personal_fl", "fl")}
+
+
+def store_route_refused(err: ServiceError) -> bool:
+    """The 2026 answer to a personal-freeleech purchase by an API session: HTTP 410, or a
+    refusal saying "Not allowed via API" — a permanent capability change, never retried."""
+    if err.code in ("gone", STORE_ROUTE_REFUSED):
+        return True
+    return err.code == "purchase_refused" and "not allowed via api" in str(err).lower()
 
 
 class CookieStore(Protocol):
@@ -111,7 +126,7 @@ class MamClient:
 
     def _send(self, path: str, params: Sequence[tuple[str, str]], *, once: bool = False) -> httpx.Response:
         request = self._http.build_request(
-            "GET", path, params=list(params), headers={"Cookie": f"{COOKIE}={self._cookie}"}
+            "GET", path, params=list(params) or None, headers={"Cookie": f"{COOKIE}={self._cookie}"}
         )
         if request.url.host != urlsplit(self.base_url).hostname:
             raise ServiceError("tracker", "foreign_host", f"refusing to send the tracker cookie to {request.url.host}")
@@ -154,8 +169,10 @@ class MamClient:
 
     def _json(self, path: str, params: Sequence[tuple[str, str]] = ()) -> Any:
         response = self._request(path, params)
-        if response.status_code in (404, 410):
-            raise ServiceError("tracker", "not_found", f"{path}: HTTP {response.status_code}")
+        if response.status_code == 410:
+            raise ServiceError("tracker", "gone", f"{path}: HTTP 410")
+        if response.status_code == 404:
+            raise ServiceError("tracker", "not_found", f"{path}: HTTP 404")
         if response.status_code != 200:
             raise ServiceProtocolError("tracker", "unexpected_status", f"{path}: HTTP {response.status_code}")
         try:
@@ -174,10 +191,27 @@ class MamClient:
         return page
 
     def account(self) -> Account:
-        return parse_account(self._json(ACCOUNT, [("snatch_summary", "1")]))
+        """The account; an answer without it (an HTML page, no ``username``) means the
+        session cookie expired: a critical block until a new ``MAM_ID`` is set."""
+        try:
+            return parse_account(self._json(ACCOUNT, [("snatch_summary", "1")]))
+        except ServiceProtocolError as err:
+            if err.code not in ("not_logged_in", "html_instead_of_json"):
+                raise
+            self.polite.blocked = (
+                f"the tracker answered without the account (the session cookie expired). {FIX_SESSION}"
+            )
+            raise CriticalBlock("tracker_session_expired", self.polite.blocked) from None
 
-    def download_torrent(self, tracker_id: int) -> bytes:
-        response = self._request(DOWNLOAD, [("tid", str(tracker_id))])
+    def download_torrent(self, tracker_id: int, *, wedge_flag: str | None = None) -> bytes:
+        """The ``.torrent``; with ``wedge_flag`` (the ``MAM_WEDGE_FLAG`` setting, ``fl`` or
+        ``fl=1``…) appended to the link, the site spends a freeleech wedge on it (2026)."""
+        if wedge_flag is None:
+            response = self._request(DOWNLOAD, [("tid", str(tracker_id))])
+        else:
+            if not WEDGE_FLAG.fullmatch(wedge_flag):
+                raise ServiceError("tracker", "bad_wedge_flag", "the wedge flag must look like fl or fl=1")
+            response = self._request(f"{DOWNLOAD}?tid={int(tracker_id)}&{wedge_flag}")
         if response.status_code in (404, 410):
             raise ServiceError("tracker", "torrent_gone", f"torrent {tracker_id}: HTTP {response.status_code}")
         data = response.content
@@ -196,6 +230,8 @@ class MamClient:
         status = response.status_code
         if status >= 500:
             raise PurchaseUnconfirmed("tracker", "purchase_unconfirmed", f"{path}: HTTP {status} after sending")
+        if status == 410:  # the route is gone for this session: a definite refusal, nothing applied
+            raise ServiceError("tracker", "gone", f"{path}: HTTP 410")
         if status != 200:  # 3xx (not followed), 4xx, 429: the store did not take it
             raise ServiceError("tracker", "purchase_refused", f"{path}: HTTP {status}")
         try:
@@ -228,7 +264,26 @@ class MamClient:
             raise ServiceError("tracker", "no_wedge_left", "the account holds no wedge; the store would take points")
         stamp = str(self._epoch_ms() // 1000)
         params = [("spendtype", "personalFL"), ("torrentid", str(tracker_id)), ("timestamp", stamp)]
-        return self._buy(f"{STORE}/{stamp}", params)
+        try:
+            return self._buy(f"{STORE}/{stamp}", params)
+        except ServiceError as err:
+            if store_route_refused(err):
+                raise ServiceError(
+                    "tracker",
+                    STORE_ROUTE_REFUSED,
+                    "personal freeleech through the bonus store is refused for API "
+                    f"sessions ({err.code}); wedges are spent at download time instead",
+                ) from None
+            raise
+
+    def personal_freeleech(self, tracker_id: int) -> bool | None:
+        """Does the search show this torrent as personal freeleech now (it lags a purchase
+        by 5–20 minutes)? ``None`` when the torrent was not found."""
+        page = self.search([("tor[id]", str(int(tracker_id))), ("tor[searchType]", "all")])
+        for release in page.releases:
+            if release.tracker_id == tracker_id:
+                return release.free is FreeKind.PERSONAL_FREELEECH
+        return None
 
     def purchase_seen(self, kind: str, detail: str) -> bool | None:
         """Does the bonus history of the last day show this purchase? ``None``: cannot tell."""

@@ -199,7 +199,21 @@ def parse_account(body: Any) -> Account:
         vip_until=vip_until,
         unsatisfied_count=_non_negative_int(as_int(unsat.get("count"))),
         unsatisfied_limit=_non_negative_int(as_int(unsat.get("limit"))),
+        inactive_unsatisfied_count=_summary_count(body, "inactUnsat"),
+        hit_and_run_count=_hnr_count(body),
     )
+
+
+def _summary_count(body: dict[str, Any], name: str) -> int | None:
+    """``count`` of one snatch-summary object (``{name, count, red, size}``); None when absent."""
+    entry = body.get(name)
+    return _non_negative_int(as_int(entry.get("count"))) if isinstance(entry, dict) else None
+
+
+def _hnr_count(body: dict[str, Any]) -> int | None:
+    counts = [_summary_count(body, name) for name in ("seedHnr", "inactHnr")]
+    known = [c for c in counts if c is not None]
+    return sum(known) if known else None
 
 
 def _points(value: Any) -> int | None:

@@ -17,6 +17,10 @@ from datetime import UTC, datetime
 
 from mamcrawler.errors import CriticalBlock, ServiceThrottled
 
+FIX_SESSION = (
+    "Set a new MAM_ID (create a session in the tracker's Preferences → Security, for this IP or ASN) and restart"
+)
+
 __all__ = ["Politeness", "PolitenessLimits"]
 
 
@@ -78,7 +82,7 @@ class Politeness:
     def after(self, status: int) -> None:
         self._last = self.clock()
         if status in (401, 403):
-            self.blocked = f"HTTP {status}: the tracker refused the session; fix the cookie (MAM_ID) and restart"
+            self.blocked = f"HTTP {status}: the tracker refused the session cookie. {FIX_SESSION}"
             raise CriticalBlock("tracker_session_refused", self.blocked)
         if status == 429 or status >= 500:
             self.throttled_in_row += 1

@@ -303,6 +303,11 @@ def run(ctx: click.Context, dry_run: bool, once: bool, env_file: Path, no_api: b
                 if services.metadata is not None:
                     services.metadata.request("new")  # §2, as the monitor job does
                 run_cycle(services, dry_run=dry_run)
+                blocked = [g for g in services.board.snapshot.gaps if g.critical] if services.board.snapshot else []
+                for gap in blocked:
+                    click.echo(f"error: {gap.source.value} blocked: {gap.message}", err=True)
+                if blocked:
+                    sys.exit(3)  # a critical block: a human must fix it (the message says what)
                 return
             assert daemon is not None
             daemon.jobs = _jobs(services, dry_run=dry_run, first_now=True)

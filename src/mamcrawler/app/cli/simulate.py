@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from mamcrawler.app.cli.economy_view import final_plan, plan_table
 from mamcrawler.engine import DecisionRecord, load_policy, read_journal
 from mamcrawler.engine.actions import Action
 from mamcrawler.engine.rules.evaluators import evaluator_named
@@ -86,6 +87,8 @@ def simulate(
     if explain_mode:
         print_explanations(console, result, rows, full=explain_mode == "full")
     print_summary(console, result)
+    if (plan := final_plan(result, policy)) is not None:
+        console.print(plan_table(plan))
     if json_file is not None:
         write_private(json_file, result.to_jsonl())
         console.print(f"wrote {sum(1 for _ in result.records())} decision records to {json_file}")

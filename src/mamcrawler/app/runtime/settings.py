@@ -39,6 +39,17 @@ class Settings(BaseSettings):
     mam_base_url: str = Field("https://www.myanonamouse.net", alias="MAM_BASE_URL")
     mam_id: SecretStr | None = Field(None, alias="MAM_ID", description="The session cookie value.")
     mam_proxy: str | None = Field(None, alias="MAM_PROXY")
+    mam_wedge_flag: str = Field(
+        "fl",
+        alias="MAM_WEDGE_FLAG",
+        pattern=r"^[A-Za-z0-9_]+(=[A-Za-z0-9_]*)?$",
+        description="The freeleech flag appended to a .torrent link to spend a wedge (fl → download.php?tid=1&fl).",
+    )
+    mam_auto_wedge: bool = Field(
+        False,
+        alias="MAM_AUTO_WEDGE",
+        description="The account's 'Automatic Freeleech Wedge' preference is on: every paid download spends a wedge.",
+    )
     # Prowlarr, Audiobookshelf
     prowlarr_url: str | None = Field(None, alias="PROWLARR_URL")
     prowlarr_api_key: SecretStr | None = Field(None, alias="PROWLARR_API_KEY")

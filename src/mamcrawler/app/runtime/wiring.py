@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from mamcrawler.actuators.files import FolderTorrentFiles, TrackerTorrentFiles
+from mamcrawler.actuators.files import FolderTorrentFiles
 from mamcrawler.actuators.library import LibraryActuator
 from mamcrawler.actuators.library_import import LibraryImport
 from mamcrawler.actuators.live import LiveExecutor
 from mamcrawler.actuators.ports import TorrentFiles
 from mamcrawler.actuators.reconcile import Settled, reconcile
 from mamcrawler.actuators.swap import FileSwapper
+from mamcrawler.actuators.wedges import RefusalAwareStore, WedgeDownloads
 from mamcrawler.adapters.audio import NarratorDetector, NarratorGuess, decoded_seconds, match_narrator
 from mamcrawler.adapters.audiobookshelf import AbsClient, PathMap
 from mamcrawler.adapters.mam import MamClient
@@ -53,6 +54,7 @@ from mamcrawler.sensors.sources import FunctionSensor, NotConfigured, QbitSensor
 from mamcrawler.sensors.tracker import tracker_sensors
 from mamcrawler.store import ActionJournal, Database, Recorder, StateStore, StoredCookie
 from mamcrawler.store.decisions import DecisionStore
+from mamcrawler.store.tracker_account import TrackerAccountMemory
 
 log = logging.getLogger("mamcrawler.wiring")
 
@@ -226,7 +228,7 @@ def build_services(
             prowlarr = ProwlarrClient(
                 settings.prowlarr_url, settings.prowlarr_api_key.get_secret_value(), proxy=settings.prowlarr_proxy
             )
-        sensors.extend(tracker_sensors(mam, state, clock, prowlarr=prowlarr))
+        sensors.extend(tracker_sensors(mam, state, clock, prowlarr=prowlarr, auto_wedge=settings.mam_auto_wedge))
         if prowlarr is None:
             _off(off, "prowlarr", "Prowlarr", missing_for(settings, "prowlarr"))
     else:
@@ -281,9 +283,10 @@ def build_services(
     if settings.torrent_dir:
         files = FolderTorrentFiles(Path(settings.torrent_dir))
     elif mam is not None:
-        files = TrackerTorrentFiles(mam)
+        files = WedgeDownloads(mam, TrackerAccountMemory(state), flag=settings.mam_wedge_flag, clock=clock)
+    store = RefusalAwareStore(mam, TrackerAccountMemory(state), clock) if mam is not None else None
     executor = LiveExecutor(
-        journal, state, torrents=qbit, files=files, store=mam, library=library_actuator, clock=clock
+        journal, state, torrents=qbit, files=files, store=store, library=library_actuator, clock=clock
     )
     cycle = Cycle(db, state, executor, evaluator_named(settings.evaluator), settings.journal_file, secrets)
     cycle.recorder = Recorder(db, settings.record_days)

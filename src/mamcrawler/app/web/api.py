@@ -1,9 +1,10 @@
 """The web app (FastAPI on uvicorn, in the daemon's process; OpenAPI at ``/openapi.json``
-and ``/docs``): the eight SPEC endpoints at their paths, decisions (paged, filtered, with
-``explain``), torrents, the queue, wants, sync-now, ``/metrics``, ``/health`` and the
-dashboard. Every route but ``/health`` needs the API key (``security.GuardMiddleware``);
-whatever changes something is a POST. No answer carries a secret: bodies are scrubbed
-of every known secret value. Imports fastapi and ``app``."""
+and ``/docs``): the eight SPEC endpoints at their paths, the points plan and the snatch
+forecast, decisions (paged, filtered, with ``explain``), torrents, the queue, wants,
+sync-now, ``/metrics``, ``/health`` and the dashboard. Every route but ``/health`` needs
+the API key (``security.GuardMiddleware``); whatever changes something is a POST. No
+answer carries a secret: bodies are scrubbed of every known secret value. Imports
+fastapi and ``app``."""
 
 from __future__ import annotations
 
@@ -102,6 +103,16 @@ def create_app(ctx: WebContext) -> FastAPI:
     @app.get("/api/compliance/ratio", tags=["spec"])
     def ratio() -> dict[str, Any]:
         return board.ratio_status()
+
+    @app.get("/api/economy/plan", tags=["economy"])
+    def economy_plan() -> dict[str, Any]:
+        """The points planner's 30-day plan for the last cycle's account (issue 11)."""
+        return board.points_plan()
+
+    @app.get("/api/snatch/forecast", tags=["economy"])
+    def snatch_forecast() -> dict[str, Any]:
+        """The hit-and-run forecaster: when unsatisfied slots free up, which torrents are at risk."""
+        return board.snatch_forecast()
 
     @app.get("/api/compliance/report", tags=["spec"])
     def report(days: int = Query(30, ge=1, le=3650)) -> dict[str, Any]:

@@ -68,6 +68,8 @@ def cause_of(gap: FactGap) -> Cause:
     if not words:
         detail = gap.message.strip() or gap.code.replace("_", " ")
         words = f"{{service}} could not be read: {detail}"
+    if gap.critical and gap.source in TRACKER_SOURCES and gap.code not in _BY_CODE:
+        critical, words = True, gap.message  # a critical block's message says what to fix
     if gap.code == "tracker_session_refused" or (critical and gap.source in TRACKER_SOURCES and "403" in text):
         words = _BY_CODE["tracker_session_refused"][1]
     return Cause(gap.source.value, service, gap.code, critical, words.format(service=service))

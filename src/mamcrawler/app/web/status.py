@@ -14,6 +14,8 @@ from typing import Any
 
 from mamcrawler.app.web.causes import TRACKER_SOURCES, Cause, causes
 from mamcrawler.engine import DecisionBatch, Policy
+from mamcrawler.engine.economy.forecast import forecast_for, forecast_view
+from mamcrawler.engine.economy.points import plan_for
 from mamcrawler.facts import FactSnapshot, LibraryItem, Release, Source, TorrentState, Want
 from mamcrawler.store import VIP_PENDING, StateStore
 from mamcrawler.store.decisions import DecisionStore
@@ -111,11 +113,12 @@ class StatusBoard:
         policy, snapshot, batch = self._view()
         if snapshot is None or policy is None:
             return {"known": False}
+        if (gap := tracker_gap(snapshot)) is not None:
+            return gap  # a blocked (or unread) tracker is not a VIP risk: the facts are unknown
         acc = snapshot.account
         days = None if acc.vip_until is None else (acc.vip_until - snapshot.taken_at).total_seconds() / 86400
-        tracker_gap = snapshot.gap_for(Source.TRACKER_ACCOUNT)
         return {
-            "known": tracker_gap is None,
+            "known": True,
             "vip_until": acc.vip_until.isoformat() if acc.vip_until else None,
             "vip_days_left": None if days is None else round(max(0.0, days), 2),
             "floor_days": policy.vip.floor_days,
@@ -125,6 +128,28 @@ class StatusBoard:
             "wedges": acc.wedges,
             "pending": [item["key"] for item in self.state.list_items(VIP_PENDING)],
         }
+
+    def snatch_forecast(self) -> dict[str, Any]:
+        """The hit-and-run forecaster's view of the last cycle (issue 11)."""
+        policy, snapshot, _ = self._view()
+        if snapshot is None or policy is None:
+            return {"known": False}
+        slots = forecast_for(policy, snapshot)
+        if slots is None:
+            return {"known": False}
+        acc = snapshot.account
+        extra = {"inactive_unsatisfied": acc.inactive_unsatisfied_count, "hit_and_runs": acc.hit_and_run_count}
+        return {"known": True, **forecast_view(slots, policy.snatch.hnr_warn_hours), **extra}
+
+    def points_plan(self) -> dict[str, Any]:
+        """The points planner's 30-day plan for the last cycle's account (issue 11)."""
+        policy, snapshot, _ = self._view()
+        if snapshot is None or policy is None:
+            return {"known": False}
+        if (gap := tracker_gap(snapshot)) is not None:
+            return gap
+        plan = plan_for(policy, snapshot, snapshot.taken_at)
+        return {"known": False} if plan is None else {"known": True, **plan.as_dict()}
 
     def ratio_status(self) -> dict[str, Any]:
         """An emergency is claimed only on a ratio the tracker actually reported."""
@@ -146,6 +171,8 @@ class StatusBoard:
         }
         if not known:
             answer["reason"] = causes((gap,))[0].words if gap else "the tracker did not report a ratio"
+        if (blocked := tracker_gap(snapshot)) is not None and blocked["critical"]:
+            answer.update(blocked)  # a blocked tracker is not a ratio emergency: what to fix instead
         return answer
 
     def torrent_status(self) -> dict[str, Any]:
@@ -267,6 +294,23 @@ class StatusBoard:
             "next_at": upcoming.isoformat() if upcoming else None,
             "autonomous": self.autonomous(),
         }
+
+
+def tracker_gap(snapshot: FactSnapshot) -> dict[str, Any] | None:
+    """The tracker account's gap as the board shows it (None when the account was read):
+    unknown, with what to fix (the same words as the dashboard's problem list) when it is
+    a critical block."""
+    gap = snapshot.gap_for(Source.TRACKER_ACCOUNT)
+    if gap is None:
+        return None
+    cause = causes((gap,))[0]
+    return {
+        "known": False,
+        "gap": gap.code,
+        "critical": cause.critical,
+        "fix": cause.words if cause.critical else None,
+        "reason": cause.words,
+    }
 
 
 _DOWNLOADING = frozenset(

@@ -23,9 +23,15 @@ class VipParams(ParamsModel):
     max_days: int = Field(90, gt=0, description="The tracker's cap on VIP days held.")
     max_purchases_per_day: int = Field(1, ge=0, description="VIP purchases per day at most (a guard).")
     purchase_weeks: tuple[int, ...] = Field((4, 8, 12), min_length=1, description="Durations the store sells.")
+    min_purchase_weeks: int = Field(
+        1, ge=1, description="The tracker's minimum for automated VIP purchases (weeks per purchase)."
+    )
     surplus_to_upload: bool = Field(True, description="Spend surplus beyond the VIP cap on upload credit.")
     upload_points_per_gib: int = Field(500, gt=0, description="Upload credit price when the store was not read.")
     upload_min_lot_gib: int = Field(50, gt=0, description="Automated upload-credit buys are at least this many GiB.")
+    plan_upload_credit: bool = Field(
+        True, description="Upload credit follows the points plan (ratio ahead, cap overflow) instead of all surplus."
+    )
 
 
 class RatioParams(ParamsModel):
@@ -48,6 +54,9 @@ class SnatchParams(ParamsModel):
     """The hit-and-run guard: unsatisfied snatches stay below the class limit minus a buffer."""
 
     unsat_buffer: int = Field(10, ge=0, description="Stop new snatches this far below the limit.")
+    hnr_warn_hours: float = Field(
+        48, ge=0, description="Alert when an inactive unsatisfied torrent has this many hours left to be resumed."
+    )
     class_limits: dict[str, int] = Field(
         default_factory=lambda: {
             "Mouse": 50,
@@ -137,6 +146,15 @@ class FreeFirstParams(ParamsModel):
     personal_freeleech_points: int = Field(50000, gt=0, description="Price when the store was not read.")
     allow_ratio_costing: bool = Field(False, description="Allow paid downloads that cost ratio.")
     ratio_costing_margin_gib: float = Field(5, ge=0, description="Upload buffer left after a ratio-costing download.")
+    wedge_min_size_gib: float = Field(
+        0.25,
+        ge=0,
+        description="A wedge goes only on paid releases at least this big (smaller ones wait or cost ratio).",
+    )
+    store_freeleech: bool = Field(
+        False,
+        description="Also buy personal freeleech through the bonus store (refused for API sessions since 2026).",
+    )
 
 
 class CompletionParams(ParamsModel):

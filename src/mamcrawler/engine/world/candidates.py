@@ -9,6 +9,7 @@ from collections import defaultdict
 
 from mamcrawler.engine.books.ladder import LadderKey
 from mamcrawler.engine.books.selection import NoSelection, select_release
+from mamcrawler.engine.economy.wedge import candidate_fields as wedge_fields
 from mamcrawler.engine.policy.compiled import Policy
 from mamcrawler.engine.rules.rows import Row
 from mamcrawler.engine.rules.trees import Scalar
@@ -131,6 +132,7 @@ def build_candidates(
             if headroom is None or size_gib is None
             else float(headroom) - size_gib,
             "candidate.vip_only": chosen.vip_only,
+            **wedge_fields(chosen, shared, policy.free_first),
         }
         candidates.append(Candidate(want, selection, item, item_key, Row("candidate", want.book_key, own, shared)))
     return tuple(candidates), tuple(skipped)

@@ -42,6 +42,10 @@ FIELDS: dict[str, Field] = {
     "account.ratio_over_floor": _f("number", _ACC, "Ratio minus ratio.floor (negative below the floor)."),
     "account.bonus_points": _f("number", _ACC, "Bonus points held."),
     "account.wedges": _f("number", _ACC, "Freeleech wedges held."),
+    "account.auto_wedge": _f("bool", _ACC, "The site spends a wedge on every paid download (MAM_AUTO_WEDGE)."),
+    "account.store_freeleech_refused": _f(
+        "bool", _ACC, "The tracker refused personal freeleech via the bonus store for good; never sent again."
+    ),
     "account.user_class": _f("str", _ACC, "User class name."),
     "account.is_vip": _f("bool", _ACC, "VIP time remains."),
     "account.vip_days_left": _f("number", _ACC, "Days of VIP left (0 when not VIP)."),
@@ -56,6 +60,11 @@ FIELDS: dict[str, Field] = {
         "number",
         _ACC_STORE,
         "Upload credit GiB buyable from spendable points, in lots (0 when surplus_to_upload is off).",
+    ),
+    "account.planned_upload_gib": _f(
+        "number",
+        _ACC_STORE,
+        "Upload credit GiB the points plan buys now (ratio under floor + margin ahead, or points overflowing the cap).",
     ),
     "account.download_headroom_gib": _f("number", _ACC, "GiB downloadable at full cost before ratio hits the floor."),
     "account.unsat_count": _f("number", _ACC, "Unsatisfied snatches."),
@@ -101,6 +110,15 @@ FIELDS: dict[str, Field] = {
     ),
     "candidate.headroom_after_gib": _f("number", _CAND | _ACC, "Download headroom left after it at full cost."),
     "candidate.vip_only": _f("bool", _CAND, "A VIP-only torrent."),
+    "candidate.free_for_account": _f(
+        "bool", _CAND | _ACC, "Costs this account no ratio (free, personal, or VIP-free for a VIP member)."
+    ),
+    "candidate.wedge_gate": _f(
+        "str",
+        _CAND | _ACC,
+        "What decides a wedge: spend, auto_wedge, auto_wedge_none_left, free_for_account, no_wedge, "
+        "wedge_reserve, size_unknown, below_size_floor.",
+    ),
     # torrent.* — one torrent in qBittorrent (§10)
     "torrent.hash": _f("str", _QB, "Info-hash."),
     "torrent.state": _f("str", _QB, "downloading, seeding, paused_upload, stalled_download…"),
@@ -120,6 +138,14 @@ FIELDS: dict[str, Field] = {
     "torrent.superior_edition_seeding": _f("bool", _QB, "A strictly better edition is seeding."),
     "torrent.seeders": _f("number", _QB, "Seeders in the swarm."),
     "torrent.leechers": _f("number", _QB, "Leechers in the swarm."),
+    "torrent.unsatisfied": _f("bool", _QB, "Not yet seeded the tracker's minimum (seeding.min_seed_hours)."),
+    "torrent.seed_hours_missing": _f("number", _QB, "Hours still to seed for the minimum (0 when satisfied)."),
+    "torrent.hnr_hours_to_act": _f(
+        "number",
+        _QB,
+        "Inactive and unsatisfied: hours left to resume it and still make the minimum before its window ends "
+        "(a hit-and-run after); unknown when active, satisfied or the snatch time is unknown.",
+    ),
     # download.* — a finished download of ours, its audio scanned (§11, §13, §14, §16)
     "download.hash": _f("str", _DL, "Info-hash of the finished download."),
     "download.release_known": _f("bool", _DL, "The release it came from is listed this cycle."),

@@ -15,6 +15,9 @@ from datetime import datetime, timedelta
 
 from mamcrawler.engine.books.ladder import LadderKey
 from mamcrawler.engine.books.selection import Selection
+from mamcrawler.engine.economy.forecast import torrent_fields as hnr_fields
+from mamcrawler.engine.economy.points import account_plan
+from mamcrawler.engine.economy.vip_steps import largest_step
 from mamcrawler.engine.policy.compiled import Policy
 from mamcrawler.engine.rules.rows import Row
 from mamcrawler.engine.rules.trees import Scalar
@@ -123,10 +126,7 @@ def _account_values(
     def weeks_within(budget: int | None) -> int | None:
         if budget is None:
             return None
-        fits = [
-            w for w in vip.purchase_weeks if days_left + 7 * w <= vip.max_days and w * prices.vip_per_week <= budget
-        ]
-        return max(fits, default=0)
+        return largest_step(days_left, budget, prices.vip_per_week, vip)  # API-sized steps, under the cap
 
     spendable = None if points is None else points - protected
     gib = None
@@ -137,6 +137,7 @@ def _account_values(
     if acc.uploaded_bytes is not None and acc.downloaded_bytes is not None:
         allowed = acc.uploaded_bytes / ratio.floor if ratio.floor > 0 else math.inf
         headroom = min((allowed - acc.downloaded_bytes) / GIB, 1e12)
+    plan = account_plan(points, days_left, (prices.vip_per_week, prices.upload_per_gib), acc, vip, ratio)
     limit = acc.unsatisfied_limit
     if limit is None:
         limit = policy.snatch.class_limits.get(acc.user_class.value)
@@ -145,6 +146,8 @@ def _account_values(
         "account.ratio_over_floor": None if acc.ratio is None else round(acc.ratio - ratio.floor, 9),
         "account.bonus_points": points,
         "account.wedges": acc.wedges,
+        "account.auto_wedge": bool(acc.auto_wedge),
+        "account.store_freeleech_refused": acc.store_freeleech_refused,
         "account.user_class": acc.user_class.value,
         "account.is_vip": days_left > 0,
         "account.vip_days_left": round(days_left, 6),
@@ -156,6 +159,7 @@ def _account_values(
         "account.vip_weeks_from_surplus": weeks_within(None if points is None else points - vip.reserve_points),
         "account.vip_at_cap": days_left + 7 * min(vip.purchase_weeks) > vip.max_days,
         "account.upload_gib_buyable": gib,
+        "account.planned_upload_gib": None if plan is None else plan.upload_gib_now,
         "account.download_headroom_gib": headroom,
         "account.unsat_count": acc.unsatisfied_count,
         "account.unsat_limit": limit,
@@ -207,7 +211,9 @@ def _torrent_quality(
     return policy.ladder.key(item) if item else None
 
 
-def _torrent_rows(policy: Policy, snapshot: FactSnapshot, shared: dict[str, Scalar | None]) -> tuple[Row, ...]:
+def _torrent_rows(
+    policy: Policy, snapshot: FactSnapshot, shared: dict[str, Scalar | None], now: datetime
+) -> tuple[Row, ...]:
     releases = {r.id: r for r in snapshot.releases}
     by_hash = {i.torrent_hash: i for i in snapshot.library if i.torrent_hash}
     frozen = set(snapshot.memory.frozen_torrent_hashes)
@@ -251,6 +257,9 @@ def _torrent_rows(policy: Policy, snapshot: FactSnapshot, shared: dict[str, Scal
             "torrent.superior_edition_seeding": superior_seeding,
             "torrent.seeders": t.seeders,
             "torrent.leechers": t.leechers,
+            **hnr_fields(
+                t, now, min_seed_hours=policy.seeding.min_seed_hours, window_days=policy.seeding.seed_window_days
+            ),
         }
         rows.append(Row("torrent", t.hash, own, shared))
     return tuple(rows)
@@ -269,7 +278,7 @@ def build_world(policy: Policy, snapshot: FactSnapshot, now: datetime) -> World:
     account_row = Row("account", "account", {}, shared)
     candidates, skipped = build_candidates(policy, snapshot, shared, prices, gapped)
     torrents_known = Source.QBITTORRENT not in gapped
-    torrent_rows = _torrent_rows(policy, snapshot, shared) if torrents_known else ()
+    torrent_rows = _torrent_rows(policy, snapshot, shared, now) if torrents_known else ()
     return World(
         shared=shared,
         account_row=account_row,
