@@ -14,7 +14,6 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from qbit_env import Qbit
@@ -22,6 +21,7 @@ from qbit_env import Qbit
 from conftest import Book
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fakes"))
+from mam_listing import search_result
 from tracker_fake import TrackerState, tracker_fake
 
 from mamcrawler.adapters.mam import Politeness, PolitenessLimits
@@ -38,37 +38,13 @@ WISHED = WantSource.WISHLIST
 FAST = PolitenessLimits(min_spacing_s=0.0, max_spacing_s=0.002, long_pause_s=(0.0, 0.002), backoff_base_s=0.01)
 
 
-def listing(tid: int, title: str, author: str) -> dict[str, Any]:
-    return {
-        "id": tid,
-        "title": title,
-        "author_info": json.dumps({str(tid): author}),
-        "narrator_info": json.dumps({"9": "Test Reader"}),
-        "series_info": "",
-        "added": "2026-11-20 10:00:00",
-        "size": "300.0 KiB",
-        "numfiles": 1,
-        "filetype": "mp3",
-        "seeders": 5,
-        "leechers": 2,
-        "times_completed": 100,
-        "free": 1,
-        "personal_freeleech": 0,
-        "fl_vip": 0,
-        "vip": 0,
-        "category": 47,
-        "main_cat": 13,
-        "browseflags": 0,
-        "mediainfo": json.dumps({"General": {"Duration": "1h 0mn"}, "Audio1": {"BitRate": "128 kb/s"}}),
-    }
-
-
 @pytest.fixture
 def no_library(
     tmp_path: Path, leecher: tuple[Qbit, QbitClient], books: dict[str, Book], caplog: pytest.LogCaptureFixture
 ) -> Iterator[tuple[Services, TrackerState]]:
     state = TrackerState()
-    state.search = {"data": [listing(905, "Solaris", "Stanislaw Lem")]}  # the user owns Solaris (in ABS)
+    # the user owns Solaris (in ABS)
+    state.search = {"data": [search_result(905, "Solaris", "Stanislaw Lem", free=True)]}
     state.torrents = {905: books["solaris"].data}
     now = datetime.now(UTC)
     state.account.update(seedbonus="20000", vip_until=(now + timedelta(days=80)).strftime("%Y-%m-%d %H:%M:%S"))

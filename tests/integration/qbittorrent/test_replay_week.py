@@ -13,7 +13,6 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -22,6 +21,7 @@ from qbit_env import Qbit
 from conftest import Book
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fakes"))
+from mam_listing import search_result
 from tracker_fake import TrackerState, tracker_fake
 
 from mamcrawler.adapters.mam import Politeness, PolitenessLimits
@@ -38,31 +38,6 @@ FAST = PolitenessLimits(min_spacing_s=0.0, max_spacing_s=0.002, long_pause_s=(0.
 CYCLES = 28  # seven days, every six hours
 
 
-def listing(tid: int, title: str, author: str, *, free: bool, kbps: int, snatched: int) -> dict[str, Any]:
-    return {
-        "id": tid,
-        "title": title,
-        "author_info": json.dumps({str(tid): author}),
-        "narrator_info": json.dumps({"9": "Test Reader"}),
-        "series_info": "",
-        "added": "2026-11-20 10:00:00",
-        "size": "300.0 KiB",
-        "numfiles": 1,
-        "filetype": "mp3",
-        "seeders": 5,
-        "leechers": 2,
-        "times_completed": snatched,
-        "free": int(free),
-        "personal_freeleech": 0,
-        "fl_vip": 0,
-        "vip": 0,
-        "category": 47,
-        "main_cat": 13,
-        "browseflags": 0,
-        "mediainfo": json.dumps({"General": {"Duration": "1h 0mn"}, "Audio1": {"BitRate": f"{kbps} kb/s"}}),
-    }
-
-
 class SteppedClock:
     def __init__(self, start: datetime) -> None:
         self.now = start
@@ -76,11 +51,11 @@ def week(tmp_path: Path, leecher: tuple[Qbit, QbitClient], books: dict[str, Book
     state = TrackerState()
     state.search = {
         "data": [
-            listing(901, "Dune", "Frank Herbert", free=True, kbps=128, snatched=500),
-            listing(903, "Emma", "Jane Austen", free=False, kbps=128, snatched=300),
-            listing(906, "Emma", "Jane Austen", free=True, kbps=64, snatched=50),  # passes the floor only
-            listing(904, "Hyperion", "Dan Simmons", free=False, kbps=128, snatched=200),
-            listing(907, "Hyperion", "Dan Simmons", free=True, kbps=96, snatched=40),
+            search_result(901, "Dune", "Frank Herbert", free=True, kbps=128, snatched=500),
+            search_result(903, "Emma", "Jane Austen", free=False, kbps=128, snatched=300),
+            search_result(906, "Emma", "Jane Austen", free=True, kbps=64, snatched=50),  # passes the floor only
+            search_result(904, "Hyperion", "Dan Simmons", free=False, kbps=128, snatched=200),
+            search_result(907, "Hyperion", "Dan Simmons", free=True, kbps=96, snatched=40),
         ]
     }
     state.torrents = {

@@ -16,7 +16,6 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from qbit_env import Qbit
@@ -24,6 +23,7 @@ from qbit_env import Qbit
 from conftest import Book
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fakes"))
+from mam_listing import search_result
 from tracker_fake import TrackerState, tracker_fake
 
 from mamcrawler.adapters.mam import Politeness, PolitenessLimits
@@ -38,31 +38,6 @@ POLICIES = Path(__file__).resolve().parents[3] / "policies"
 FAST = PolitenessLimits(min_spacing_s=0.0, max_spacing_s=0.002, long_pause_s=(0.0, 0.002), backoff_base_s=0.01)
 
 
-def result(tid: int, title: str, author: str, category: int, *, free: bool, snatched: int) -> dict[str, Any]:
-    return {
-        "id": tid,
-        "title": title,
-        "author_info": json.dumps({str(tid): author}),
-        "narrator_info": json.dumps({"9": "Test Reader"}),
-        "series_info": "",
-        "added": "2026-11-20 10:00:00",
-        "size": "300.0 KiB",
-        "numfiles": 1,
-        "filetype": "mp3",
-        "seeders": 5,
-        "leechers": 2,
-        "times_completed": snatched,
-        "free": int(free),
-        "personal_freeleech": 0,
-        "fl_vip": 0,
-        "vip": 0,
-        "category": category,
-        "main_cat": 13,
-        "browseflags": 0,
-        "mediainfo": json.dumps({"General": {"Duration": "1h 0mn"}, "Audio1": {"BitRate": "128 kb/s"}}),
-    }
-
-
 @pytest.fixture
 def week(
     tmp_path: Path, leecher: tuple[Qbit, QbitClient], books: dict[str, Book]
@@ -70,11 +45,11 @@ def week(
     state = TrackerState()
     state.search = {
         "data": [
-            result(901, "Dune", "Frank Herbert", 47, free=True, snatched=500),
-            result(902, "Dune", "Frank Herbert", 47, free=False, snatched=450),
-            result(903, "Emma", "Jane Austen", 41, free=False, snatched=300),
-            result(904, "Hyperion", "Dan Simmons", 47, free=False, snatched=200),
-            result(905, "Solaris", "Stanislaw Lem", 47, free=True, snatched=100),
+            search_result(901, "Dune", "Frank Herbert", category=47, free=True, snatched=500),
+            search_result(902, "Dune", "Frank Herbert", category=47, free=False, snatched=450),
+            search_result(903, "Emma", "Jane Austen", category=41, free=False, snatched=300),
+            search_result(904, "Hyperion", "Dan Simmons", category=47, free=False, snatched=200),
+            search_result(905, "Solaris", "Stanislaw Lem", category=47, free=True, snatched=100),
         ]
     }
     state.torrents = {
