@@ -17,9 +17,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from qbit_env import Qbit
-
-from conftest import Book
+from qbit_env import Book, Qbit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fakes"))
 from tracker_fake import TrackerState, tracker_fake
