@@ -39,6 +39,16 @@ def _pbkdf2(password: str) -> str:
 
 
 @dataclass(frozen=True)
+class Book:
+    """A synthesised audiobook and its torrent (the qBittorrent tests' ``books`` fixture)."""
+
+    name: str
+    data: bytes
+    info_hash: str
+    path: Path
+
+
+@dataclass(frozen=True)
 class Qbit:
     url: str
     username: str

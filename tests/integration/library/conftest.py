@@ -1,8 +1,7 @@
-"""Fixtures for the library tests against the real Audiobookshelf: one server per session
-(its own config and metadata folders, root user, API key, login token), the generated
-books once per session, and per test a fresh copy of the books in its own folder with its
-own library — scanned, and deleted afterwards — plus a recording proxy when a test must
-see what the client sent."""
+"""Fixtures for the library tests against the real Audiobookshelf (the session's server
+and generated books come from ``abs_fixtures`` via ``tests/integration/conftest.py``):
+per test a fresh copy of the books in its own folder with its own library — scanned, and
+deleted afterwards — plus a recording proxy when a test must see what the client sent."""
 
 from __future__ import annotations
 
@@ -13,29 +12,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from abs_books import LibraryBook, copy_books, opening, write_library
-from abs_server import AbsLibraryEnv, AbsServer, audiobookshelf, unavailable
-from qbit_env import have
+from abs_books import LibraryBook, copy_books
+from abs_server import AbsLibraryEnv, AbsServer
 from recording_proxy import ProxyState, recording_proxy
-
-OPENING = (
-    "This is Audible. The Silent River, written by Margaret Holloway, narrated by Simon Vance. "
-    "Chapter one. The morning came slowly over the hills, and the village below was still asleep."
-)
-
-
-@pytest.fixture(scope="session")
-def abs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AbsServer]:
-    with audiobookshelf(tmp_path_factory.mktemp("abs-server")) as server:
-        yield server
-
-
-@pytest.fixture(scope="session")
-def book_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, LibraryBook]]:
-    if not have("espeak-ng", "ffmpeg"):
-        unavailable("espeak-ng and ffmpeg are needed to make the test audiobooks")
-    base = tmp_path_factory.mktemp("abs-books")
-    return base / "library", write_library(base / "library", opening(base, OPENING))
 
 
 @pytest.fixture

@@ -6,26 +6,17 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from qbit_env import Qbit, make_torrent, qbittorrent, synthesise_book
+from qbit_env import Book, Qbit, make_torrent, qbittorrent, synthesise_book
 
 from mamcrawler.adapters.qbittorrent import QbitClient
 from tool_checks import require_tool
 
 require_tool("qbittorrent-nox", "espeak-ng", "ffmpeg")
-
-
-@dataclass(frozen=True)
-class Book:
-    name: str
-    data: bytes
-    info_hash: str
-    path: Path
 
 
 @pytest.fixture(scope="session")

@@ -12,9 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from qbit_env import Qbit, qbittorrent
+from qbit_env import Book, Qbit, qbittorrent
 
-from conftest import Book
 from mamcrawler.adapters.qbittorrent import QbitClient
 from mamcrawler.errors import ServiceAuthError, ServiceUnavailable
 from mamcrawler.facts import TorrentState

@@ -21,10 +21,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from qbit_env import Qbit, qbittorrent
+from qbit_env import Book, Qbit, qbittorrent
 from tcp_proxy import TcpProxy
 
-from conftest import Book
 from mamcrawler.adapters.qbittorrent import QbitClient
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

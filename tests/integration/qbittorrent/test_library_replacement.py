@@ -1,10 +1,12 @@
-"""§14/§16 end to end with real audio files: the Audiobookshelf fake, a real leeching
+"""§14/§16 end to end with real audio files: the real Audiobookshelf server (a library over
+``Author/Title`` folders it scans itself, bitrates measured from the files), a real leeching
 qbittorrent-nox that also seeds the library's old (inferior) edition, and a real seeder.
 
 - A strictly better edition is decided (ReplaceEdition + AddTorrent), downloaded, checked
   (§13, full decode) and swapped into the library item's folder; the old files move to the
-  holding folder (nothing deleted), the item is rescanned, and the inferior torrent keeps
-  seeding.
+  holding folder (nothing deleted), the item is rescanned, the library read back from the
+  server shows the new edition once (same item, no duplicate), and the inferior torrent
+  keeps seeding.
 - A worse edition or a same-quality edition read by another narrator is never downloaded.
 - A finished download that turns out no better than the library's copy (the library got a
   better one meanwhile) is refused: it never enters the listening library."""
@@ -23,13 +25,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from abs_server import AbsServer
 from click.testing import CliRunner
-from qbit_env import Qbit, make_torrent
+from qbit_env import Book, Qbit, make_torrent
 
-from conftest import Book
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fakes"))
-from abs_fake import AbsState, abs_fake
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from recording_proxy import ProxyState, recording_proxy
 
 from mamcrawler.adapters.audio import decoded_seconds
 from mamcrawler.adapters.qbittorrent import QbitClient
@@ -44,63 +45,68 @@ from mamcrawler.store import POST_DOWNLOAD_DONE as PROCESSED
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 POLICIES = Path(__file__).resolve().parents[3] / "policies"
 SEEDING = (TorrentState.SEEDING, TorrentState.STALLED_UPLOAD)
+AUTHOR, READER = "Author", "Test Reader"
 
 
-def abs_item(item_id: str, folder: Path, title: str, narrator: str, files: list[Path], kbps: int) -> dict[str, Any]:
-    audio = [
-        {
-            "index": n + 1,
-            "ino": f"ino-{item_id}-{n}",
-            "metadata": {
-                "filename": f.name,
-                "ext": f.suffix,
-                "path": str(f),
-                "relPath": f.name,
-                "size": f.stat().st_size,
-            },
-            "duration": 30.0,
-            "bitRate": kbps * 1000,
-            "exclude": False,
-            "invalid": False,
-        }
-        for n, f in enumerate(files)
-    ]
-    return {
-        "id": item_id,
-        "libraryId": "lib_books",
-        "folderId": "fol_books",
-        "path": str(folder),
-        "relPath": folder.name,
-        "isFile": False,
-        "addedAt": 1700000000000,
-        "mediaType": "book",
-        "media": {
-            "id": f"b_{item_id}",
-            "libraryItemId": item_id,
-            "metadata": {
-                "title": title,
-                "authors": [{"id": "aut_x", "name": "Author"}],
-                "narrators": [narrator],
-                "series": [],
-                "abridged": False,
-            },
-            "audioFiles": audio,
-            "chapters": [{"id": 0, "start": 0.0, "end": 30.0, "title": "Chapter 1"}],
-            "duration": 30.0 * len(files),
-            "size": sum(f.stat().st_size for f in files),
-        },
-    }
+def edition(source: Path, out: Path, *, kbps: int, title: str, chapters: int = 2) -> Path:
+    """``source`` re-encoded at ``kbps`` (44.1 kHz, so 128-192 kbps are real MPEG-1 rates) with
+    the ID3 tags Audiobookshelf reads — album/title, artist (author), composer (narrator) —
+    and ``chapters`` equal chapter marks (ID3 CHAP frames; Audiobookshelf reports ``[]`` for
+    an MP3 without them, as most single-file audiobooks in a library have them)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tags = {"album": title, "title": title, "artist": AUTHOR, "composer": READER}
+    meta = [arg for key, value in tags.items() for arg in ("-metadata", f"{key}={value}")]
+    marks = ["-map", "0:a"]
+    if chapters:
+        millis = round(decoded_seconds(source) * 1000)
+        step = millis // chapters
+        lines = [";FFMETADATA1"]
+        for n in range(chapters):
+            end = millis if n == chapters - 1 else (n + 1) * step
+            lines += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={n * step}", f"END={end}", f"title=Chapter {n + 1}"]
+        chapter_file = out.with_suffix(".ffmeta")
+        chapter_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        marks = ["-i", str(chapter_file), "-map", "0:a", "-map_chapters", "1"]
+    encoder = ["-ar", "44100", "-c:a", "libmp3lame", "-b:a", f"{kbps}k", "-id3v2_version", "3"]
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(source), *marks, *encoder, *meta, str(out)],
+        check=True,
+        capture_output=True,
+    )
+    out.with_suffix(".ffmeta").unlink(missing_ok=True)
+    return out
 
 
 @dataclass
 class Library:
     services: Services
-    abs: AbsState
+    abs: AbsServer
+    library_id: str
+    proxy: ProxyState
     base: Path
     facts: dict[str, Any]
     env: dict[str, str]
+    old_hash: str = ""
 
-    def offer(self, rid: str, book: Book, *, title: str, kbps: int, narrator: str = "Test Reader") -> None:
+    @property
+    def root(self) -> Path:
+        return self.base / "audiobooks"
+
+    def folder(self, title: str) -> Path:
+        return self.root / AUTHOR / title
+
+    def items(self) -> list[dict[str, Any]]:
+        """The library as the server has it now (expanded items)."""
+        return [self.abs.item(i["id"]) for i in self.abs.items(self.library_id)]
+
+    def item_id(self, title: str) -> str:
+        return str(self.abs.item_at(self.library_id, self.folder(title))["id"])
+
+    def sent(self, method: str, fragment: str) -> list[str]:
+        """Paths of the requests mamcrawler sent to the server with ``method`` containing ``fragment``."""
+        return [r.path for r in self.proxy.log if r.method == method and fragment in r.path]
+
+    def offer(self, rid: str, book: Book, *, title: str, kbps: int, narrator: str = READER) -> None:
         (self.base / "torrents" / f"{rid}.torrent").write_bytes(book.data)
         self.facts["releases"].append(
             {
@@ -108,7 +114,7 @@ class Library:
                 "tracker_id": abs(hash(rid)) % 100000,
                 "book_key": f"{title.lower()}|author",
                 "title": title,
-                "authors": ["Author"],
+                "authors": [AUTHOR],
                 "narrators": [narrator],
                 "bitrate_kbps": kbps,
                 "abridged": False,
@@ -122,6 +128,12 @@ class Library:
         )
         (self.base / "facts.json").write_text(json.dumps(self.facts))
 
+    def add_to_library(self, title: str, source: Path, *, kbps: int, name: str) -> Path:
+        """A book the user put into the library meanwhile; the server scans it in."""
+        out = edition(source, self.folder(title) / name, kbps=kbps, title=title)
+        self.abs.scan(self.library_id)
+        return out
+
     def planned(self) -> list[tuple[str, str]]:
         run_cycle(self.services, dry_run=False)
         batch = self.services.board.batch
@@ -130,30 +142,27 @@ class Library:
 
 
 @pytest.fixture
-def library(tmp_path: Path, leecher: tuple[Qbit, QbitClient], books: dict[str, Book]) -> Iterator[Library]:
+def library(
+    tmp_path: Path, leecher: tuple[Qbit, QbitClient], books: dict[str, Book], abs_server: AbsServer
+) -> Iterator[Library]:
     qb, client = leecher
     base = tmp_path / "world"
     (base / "torrents").mkdir(parents=True)
     policies = base / "policies"
     shutil.copytree(POLICIES, policies, ignore=shutil.ignore_patterns("tests"))
-    # The library's Dune: an old 48→64 kbps edition, also seeding in qBittorrent from its own copy.
-    folder = base / "audiobooks" / "Dune"
-    folder.mkdir(parents=True)
-    old = folder / "dune-old-edition.mp3"
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(books["dune"].path), "-b:a", "32k", str(old)], check=True)
+    root = base / "audiobooks"
+    # The library's Dune: an old 32 kbps edition, also seeding in qBittorrent from its own copy.
+    old = edition(books["dune"].path, root / AUTHOR / "Dune" / "dune-old-edition.mp3", kbps=32, title="Dune")
     seed_dir = qb.downloads / "old"
     seed_dir.mkdir()
     shutil.copy2(old, seed_dir / old.name)
     data, old_hash = make_torrent(seed_dir / old.name, tracker=None)
     client._api.torrents_add(torrent_files=data, save_path=str(seed_dir), is_skip_checking=True)
-    state = AbsState()
-    state.items = {"li_dune": abs_item("li_dune", folder, "Dune", "Test Reader", [old], 64)}
-    emma_folder = base / "audiobooks" / "Emma"
-    emma_folder.mkdir()
-    shutil.copy2(books["emma"].path, emma_folder / books["emma"].path.name)
-    state.items["li_emma"] = abs_item(
-        "li_emma", emma_folder, "Emma", "Test Reader", [emma_folder / books["emma"].path.name], 128
-    )
+    # The library's Emma: 128 kbps, better than the 64 kbps downloads offered.
+    edition(books["emma"].path, root / AUTHOR / "Emma" / books["emma"].path.name, kbps=128, title="Emma")
+    created = abs_server.create_library(f"Replacement {tmp_path.name}", root)
+    library_id = str(created["id"])
+    abs_server.scan(library_id)
     until = (datetime.now(UTC) + timedelta(days=60)).isoformat()
     account = {
         "user_class": "VIP",
@@ -167,31 +176,35 @@ def library(tmp_path: Path, leecher: tuple[Qbit, QbitClient], books: dict[str, B
     }
     facts: dict[str, Any] = {"account": account, "releases": []}
     (base / "facts.json").write_text(json.dumps(facts))
-    with abs_fake(state) as (abs_url, _):
-        env = {
-            "QBIT_URL": qb.url,
-            "QBIT_USERNAME": qb.username,
-            "QBIT_PASSWORD": qb.password,
-            "ABS_URL": abs_url,
-            "ABS_TOKEN": "abs-token",
-            "AUDNEXUS_URL": "",  # no metadata provider in this test (and never the internet)
-            "GOODREADS_URL": "",
-            "MAMCRAWLER_DATABASE_URL": f"sqlite:///{base / 'store.sqlite'}",
-            "MAMCRAWLER_POLICIES": str(policies),
-            "MAMCRAWLER_JOURNAL": str(base / "decisions.jsonl"),
-            "MAMCRAWLER_FACTS_FILE": str(base / "facts.json"),
-            "MAMCRAWLER_TORRENT_DIR": str(base / "torrents"),
-            "MAMCRAWLER_HOLDING_DIR": str(base / "holding"),
-            "MAMCRAWLER_EVALUATOR": "reference",
-            "MAMCRAWLER_LOCK": str(base / "mamcrawler.lock"),
-        }
-        settings = Settings.model_validate(env)
-        services = build_services(settings)
-        services.keeper.load_initial()
-        world = Library(services, state, base, facts, env)
-        world.old_hash = old_hash  # type: ignore[attr-defined]
-        yield world
-        services.close()
+    try:
+        with recording_proxy() as (proxy_url, proxy):
+            env = {
+                "QBIT_URL": qb.url,
+                "QBIT_USERNAME": qb.username,
+                "QBIT_PASSWORD": qb.password,
+                "ABS_URL": abs_server.url,
+                "ABS_TOKEN": abs_server.api_key,
+                "ABS_PROXY": proxy_url,
+                "ABS_LIBRARY_ID": library_id,
+                "AUDNEXUS_URL": "",  # no metadata provider in this test (and never the internet)
+                "GOODREADS_URL": "",
+                "MAMCRAWLER_DATABASE_URL": f"sqlite:///{base / 'store.sqlite'}",
+                "MAMCRAWLER_POLICIES": str(policies),
+                "MAMCRAWLER_JOURNAL": str(base / "decisions.jsonl"),
+                "MAMCRAWLER_FACTS_FILE": str(base / "facts.json"),
+                "MAMCRAWLER_TORRENT_DIR": str(base / "torrents"),
+                "MAMCRAWLER_HOLDING_DIR": str(base / "holding"),
+                "MAMCRAWLER_EVALUATOR": "reference",
+                "MAMCRAWLER_LOCK": str(base / "mamcrawler.lock"),
+            }
+            services = build_services(Settings.model_validate(env))
+            services.keeper.load_initial()
+            try:
+                yield Library(services, abs_server, library_id, proxy, base, facts, env, old_hash)
+            finally:
+                services.close()
+    finally:
+        abs_server.call("DELETE", f"/api/libraries/{library_id}")
 
 
 def processed(library: Library, info_hash: str) -> dict[str, Any] | None:
@@ -213,6 +226,7 @@ def test_superior_edition_replaces_the_inferior_which_keeps_seeding(
     library: Library, leecher: tuple[Qbit, QbitClient], seeder: Qbit, books: dict[str, Book]
 ) -> None:
     _, client = leecher
+    dune_id = library.item_id("Dune")
     library.offer("dune-128", books["dune"], title="Dune", kbps=128)
     library.offer("emma-64", books["hyperion"], title="Emma", kbps=64)  # worse than the library's Emma
     library.offer("emma-other-reader", books["solaris"], title="Emma", kbps=128, narrator="Other Reader")
@@ -226,15 +240,25 @@ def test_superior_edition_replaces_the_inferior_which_keeps_seeding(
     wait_seeding(client, books["dune"].info_hash)
     library.planned()  # the cycle that sees it finished runs §13 → §14 → §16
 
-    folder = library.base / "audiobooks" / "Dune"
+    folder = library.folder("Dune")
     assert sorted(p.name for p in folder.iterdir()) == [books["dune"].path.name]  # files swapped
-    held = list((library.base / "holding" / "li_dune").rglob("*.mp3"))
+    held = list((library.base / "holding" / dune_id).rglob("*.mp3"))
     assert [p.name for p in held] == ["dune-old-edition.mp3"]  # the old files left the library, not the disk
-    assert ("item", "li_dune") in library.abs.scans
-    assert all(v not in (None, "", [], {}) for _, body in library.abs.patches for v in body["metadata"].values())
-    wait_seeding(client, library.old_hash)  # type: ignore[attr-defined]
+    assert f"/api/items/{dune_id}/scan" in library.sent("POST", "/scan")  # the item rescanned, not the library
+    # the library, read back from the server: the new edition once, in the same item
+    dunes = [i for i in library.items() if i["media"]["metadata"]["title"] == "Dune"]
+    assert [i["id"] for i in dunes] == [dune_id]
+    files = dunes[0]["media"]["audioFiles"]
+    assert [f["metadata"]["filename"] for f in files] == [books["dune"].path.name]
+    assert files[0]["bitRate"] > 48_000  # the server measured the new (64 kbps) file, not the old 32 kbps one
+    assert not dunes[0].get("isMissing") and not dunes[0].get("isInvalid")
+    for path in library.sent("PATCH", "/media"):
+        assert path == f"/api/items/{dune_id}/media"
+    metadata = dunes[0]["media"]["metadata"]
+    assert metadata["authorName"] == AUTHOR and metadata["narratorName"] == READER  # nothing blanked
+    wait_seeding(client, library.old_hash)
     done = processed(library, books["dune"].info_hash)
-    assert done is not None and (done["outcome"], done["detail"]) == ("replaced", "li_dune")
+    assert done is not None and (done["outcome"], done["detail"]) == ("replaced", dune_id)
 
 
 def test_a_finished_download_no_better_than_the_library_is_refused(
@@ -245,11 +269,8 @@ def test_a_finished_download_no_better_than_the_library_is_refused(
     assert ("AddTorrent", "hyperion-96") in library.planned()  # not in the library yet: wanted
     client.add_peers([books["hyperion"].info_hash], [seeder.peer])
     wait_seeding(client, books["hyperion"].info_hash)
-    folder = library.base / "audiobooks" / "Hyperion"
-    folder.mkdir()
-    better = folder / "hyperion-best.mp3"
-    shutil.copy2(books["hyperion"].path, better)
-    library.abs.items["li_hyperion"] = abs_item("li_hyperion", folder, "Hyperion", "Test Reader", [better], 192)
+    library.add_to_library("Hyperion", books["hyperion"].path, kbps=192, name="hyperion-best.mp3")
+    folder = library.folder("Hyperion")
     library.planned()
     assert sorted(p.name for p in folder.iterdir()) == ["hyperion-best.mp3"]  # untouched
     done = processed(library, books["hyperion"].info_hash)
@@ -299,14 +320,12 @@ def test_in_dry_run_library_and_metadata_work_is_recorded_and_nothing_is_moved_o
         client.add_peers([books[name].info_hash], [seeder.peer])
     for name in ("dune", "hyperion", "solaris"):
         wait_seeding(client, books[name].info_hash)
-    folder = library.base / "audiobooks" / "Hyperion"
-    folder.mkdir()
-    shutil.copy2(books["hyperion"].path, folder / "hyperion-best.mp3")
-    library.abs.items["li_hyperion"] = abs_item(
-        "li_hyperion", folder, "Hyperion", "Test Reader", [folder / "hyperion-best.mp3"], 192
-    )
-    dune = library.base / "audiobooks" / "Dune"
+    library.add_to_library("Hyperion", books["hyperion"].path, kbps=192, name="hyperion-best.mp3")
+    folder = library.folder("Hyperion")
+    dune = library.folder("Dune")
     before = sorted(p.name for p in dune.iterdir())
+    items_before = library.items()
+    sent_before = len(library.proxy.log)
     env_file = library.base / "dry.env"
     env_file.write_text("".join(f"{k}={v}\n" for k, v in library.env.items()), encoding="utf-8")
     journal = library.base / "decisions.jsonl"
@@ -327,7 +346,14 @@ def test_in_dry_run_library_and_metadata_work_is_recorded_and_nothing_is_moved_o
     assert sorted(p.name for p in dune.iterdir()) == before
     assert sorted(p.name for p in folder.iterdir()) == ["hyperion-best.mp3"]
     assert not list((library.base / "holding").rglob("*.mp3"))
-    assert library.abs.patches == [] and library.abs.scans == []
+    # the dry run's own client went to the server directly (ABS_PROXY is in the env file, so it
+    # is recorded too): it read, and never scanned or patched
+    dry = library.proxy.log[sent_before:]
+    assert dry and not [r for r in dry if r.method in ("PATCH", "DELETE") or "/scan" in r.path or "watcher" in r.path]
+    after = library.items()
+    assert [(i["id"], i["media"]["metadata"], [f["ino"] for f in i["media"]["audioFiles"]]) for i in after] == [
+        (i["id"], i["media"]["metadata"], [f["ino"] for f in i["media"]["audioFiles"]]) for i in items_before
+    ]
     state = library.services.state
     assert state.list_items(PROCESSED) == [] and state.list_items("bad_releases") == []
     entries = [e for e in library.services.journal.entries() if e.action.type in ("SwapEdition", "UpdateMetadata")]

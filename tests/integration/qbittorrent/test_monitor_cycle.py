@@ -15,9 +15,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from qbit_env import Qbit, qbittorrent
+from qbit_env import Book, Qbit, qbittorrent
 
-from conftest import Book
 from mamcrawler.adapters.qbittorrent import QbitClient
 from mamcrawler.app.cli.run import run_cycle
 from mamcrawler.app.runtime.settings import Settings

@@ -14,10 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from qbit_env import make_torrent
+from qbit_env import Book, make_torrent
 from test_monitor_cycle import World
 
-from conftest import Book
 from mamcrawler.actuators.ports import TorrentFiles
 from mamcrawler.app.cli.run import run_cycle
 from mamcrawler.app.runtime import daemon

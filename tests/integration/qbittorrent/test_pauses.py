@@ -12,10 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from qbit_env import Qbit, qbittorrent
+from qbit_env import Book, Qbit, qbittorrent
 from test_monitor_cycle import World
 
-from conftest import Book
 from mamcrawler.adapters.qbittorrent import HOLD_TAG, QbitClient
 from mamcrawler.facts import PausedBy
 

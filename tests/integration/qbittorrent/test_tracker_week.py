@@ -18,9 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from qbit_env import Qbit
-
-from conftest import Book
+from qbit_env import Book, Qbit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fakes"))
 from mam_listing import search_result
