@@ -157,9 +157,11 @@ def test_without_the_watcher_one_library_scan_and_a_retry_copies_nothing_twice(
     caplog.set_level(logging.WARNING, "mamcrawler")
     with AbsClient(abs_server.url, abs_server.api_key, proxy=proxy, timeout=30.0) as client:
         hasty = LibraryImport(client, state, lambda: NOW, library_id=library_id, wait_seconds=0)
-        with pytest.raises(ServiceUnavailable) as caught:
-            hasty.run(torrent.hash, torrent.name, release, files, ("Rosalyn Landor",))
-        assert caught.value.code == "import_timeout"
+        try:  # no wait at all: usually a timeout, unless the server's scan of a tiny library won the race
+            first: str | None = hasty.run(torrent.hash, torrent.name, release, files, ("Rosalyn Landor",))
+        except ServiceUnavailable as err:
+            assert err.code == "import_timeout"
+            first = None
         folder = root / folder_name("The Last Lighthouse", ["Clara Benson"], "Lighthouse Cycle", 1.0)
         copied = folder / files[0].name
         stamp = copied.stat().st_mtime_ns
@@ -167,6 +169,7 @@ def test_without_the_watcher_one_library_scan_and_a_retry_copies_nothing_twice(
         patient = LibraryImport(client, state, lambda: NOW, library_id=library_id, wait_seconds=60, poll_seconds=0.5)
         item_id = patient.run(torrent.hash, torrent.name, release, files, ("Rosalyn Landor",))
         item = client.item(item_id)
+    assert first in (None, item_id)
     assert copied.stat().st_mtime_ns == stamp  # not copied again
     assert [p.name for p in folder.iterdir() if p.suffix in AUDIO_SUFFIXES] == [files[0].name]
     assert len(log.requests("POST", f"/api/libraries/{library_id}/scan")) == 1 and not log.requests(
