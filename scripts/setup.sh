@@ -36,3 +36,19 @@ fi
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[dev,audio]'
+
+# The real Audiobookshelf server for the library tests: built once per machine into a cache
+# outside the clone (~5 min the first time; a no-op afterwards), here rather than inside a
+# test so the build never counts against a test's timeout. Its vendored copy sits beside
+# the clone (../shared/vendor/audiobookshelf) unless MAMCRAWLER_ABS_VENDOR says otherwise.
+abs_vendor=${MAMCRAWLER_ABS_VENDOR:-../shared/vendor/audiobookshelf}
+abs_dir=${MAMCRAWLER_ABS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mamcrawler/abs-2.36.0}
+if [ "${1:-}" != "--tests" ]; then
+  :  # the run command does not need it
+elif [ -f "$abs_vendor/install.sh" ] && command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+  mkdir -p "$(dirname "$abs_dir")"
+  bash "$abs_vendor/install.sh" "$abs_dir"
+elif [ "${MAMCRAWLER_REQUIRE_ALL_TESTS:-}" = 1 ]; then
+  echo "the Audiobookshelf tests need node, npm and $abs_vendor/install.sh" >&2
+  exit 1
+fi
