@@ -14,8 +14,8 @@ in the journal's transaction. A pause is looked up in qBittorrent: paused → ``
 Other torrent controls and local list changes are idempotent and rolled back for the
 next cycle to re-decide. A wedge-flagged download left ``sent_unconfirmed`` is settled
 from the tracker: the torrent shows ``personal_freeleech`` → ``applied`` (the wedge is
-spent; the key is never opened again, and the release, now free, is downloaded without
-the flag under its own key — the memory counts no download); the wedge count not below
+spent; the key is never opened again, and the release, remembered as bought, is
+downloaded without the flag under its own key — the memory counts no download); the wedge count not below
 the count before the fetch once ``wedge_grace`` (the search's 5–20 min lag) has passed
 → ``rolled_back`` (not spent); otherwise it stays open, the release blocked.
 Imports ``store``, ``engine.actions``, ``errors`` and the ports."""
@@ -140,8 +140,9 @@ def reconcile(
             log.warning("journal entry %s stays open: %s (it will not be repeated)", entry.key, reason)
         else:
             # A wedge spent on a fetch that never reached qBittorrent: the journal says applied
-            # (never again), the memory lifts the doubt and counts no download.
-            memory_as = "rolled_back" if reason == "wedge_spent_personal_freeleech" else status
+            # (never again); the memory lifts the doubt, remembers the release as bought, and
+            # counts no download (``engine.memory``'s ``wedge_spent``).
+            memory_as = "wedge_spent" if reason == "wedge_spent_personal_freeleech" else status
             effect = remember.after_outcome(entry.action, memory_as)
             journal.finish(entry.id, status, now=clock(), outcome=entry.outcome, effect=effect)  # type: ignore[arg-type]
         settled.append(Settled(entry.key, status, reason))

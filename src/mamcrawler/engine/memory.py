@@ -14,7 +14,10 @@ what a real run would. The moments of one action:
 - ``applied``: the effect, and the doubt lifted;
 - ``sent_unconfirmed``: nothing — the purchase stays in doubt, nothing counted yet;
 - ``failed`` / ``refused`` / ``rolled_back``: provably not made — the doubt is lifted and
-  the pause is not ours.
+  the pause is not ours;
+- ``wedge_spent`` (a download in doubt settled from the tracker): the wedge bought the
+  release's personal freeleech but no torrent reached the client — the doubt is lifted,
+  the release remembered as bought (downloaded next without the flag), no download counted.
 
 Pure; imports ``engine.actions``, ``engine.guards`` and ``facts``."""
 
@@ -50,7 +53,7 @@ from mamcrawler.facts import Memory
 
 __all__ = ["Outcome", "memory_after"]
 
-Outcome = Literal["before_send", "applied", "sent_unconfirmed", "failed", "refused", "rolled_back"]
+Outcome = Literal["before_send", "applied", "sent_unconfirmed", "failed", "refused", "rolled_back", "wedge_spent"]
 
 
 def _with(ids: tuple[str, ...], added: str) -> tuple[str, ...]:
@@ -73,6 +76,8 @@ def memory_after(memory: Memory, action: Action, outcome: Outcome) -> Memory:
             changes = {}  # still in doubt: the key stays, nothing is counted yet
         case "failed" | "refused" | "rolled_back":
             changes = _not_made(memory, action)
+        case "wedge_spent":
+            changes = {**_not_made(memory, action), **_bought(memory, action)}
         case _:
             assert_never(outcome)
     return memory.model_copy(update=changes) if changes else memory
@@ -100,6 +105,12 @@ def _not_made(memory: Memory, action: Action) -> dict[str, object]:
             return {"purchases_in_doubt": _without(memory.purchases_in_doubt, doubt_key(action))}
         case _:
             return {}
+
+
+def _bought(memory: Memory, action: Action) -> dict[str, object]:
+    if isinstance(action, AddTorrent) and action.wedge != "none":
+        return {"bought_release_ids": _with(memory.bought_release_ids, action.release_id)}
+    return {}
 
 
 def _applied(memory: Memory, action: Action) -> dict[str, object]:

@@ -187,6 +187,7 @@ def test_a_wedge_spent_behind_a_failed_answer_is_spent_once_and_the_torrent_adde
     assert [tags for _, tags in rig.torrents.added] == [("mamcrawler", "mamcrawler-free")]  # added once, free
     memory = rig.store.memory(today=rig.clock[0].date().isoformat())
     assert DOUBT not in memory.purchases_in_doubt and memory.downloads_today == 1
+    assert RELEASE in memory.bought_release_ids  # the wedge bought its personal freeleech
     assert rig.state.account["wedges"] == "2" and len(rig.flagged()) == 1  # exactly one wedge over all cycles
 
 
