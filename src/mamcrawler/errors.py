@@ -81,7 +81,13 @@ class ServiceUnavailable(ServiceError):
 class PurchaseUnconfirmed(ServiceUnavailable):
     """A bonus-store request was sent and its answer (5xx, timeout, cut connection,
     unreadable body) does not say whether the store applied it: never resent blind, the
-    journal entry stays open until the bonus history (or a person) settles it."""
+    journal entry stays open until the bonus history (or a person) settles it. A
+    wedge-flagged ``.torrent`` fetch is money-like too (``wedge_unconfirmed``): ``detail``
+    carries what settling needs (tracker id, the wedge count before)."""
+
+    def __init__(self, service: str, code: str, message: str, *, detail: dict[str, object] | None = None) -> None:
+        super().__init__(service, code, message)
+        self.detail = detail
 
 
 class ServiceAuthError(ServiceError):

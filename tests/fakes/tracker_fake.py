@@ -18,7 +18,10 @@ personal freeleech through the bonus store ("Not allowed via API" / HTTP 410); a
 carrying ``wedge_flag`` (``fl`` by default) spends one wedge on a torrent that is not free
 for the account, and ``auto_wedge`` spends one on every such download; wedges count down
 and, with none left, the download arrives paid; ``personal_freeleech`` shows in the search
-only ``pfl_lag_s`` seconds after the wedge. Every download is in ``downloads``."""
+only ``pfl_lag_s`` seconds after the wedge. Every download is in ``downloads``.
+``download_fault`` (the next flagged download, then cleared): ``spend_502`` spends the
+wedge (when the site honours the flag) then answers 502, ``spend_drop`` spends it then
+drops the connection without an answer."""
 
 from __future__ import annotations
 
@@ -79,6 +82,7 @@ class TrackerState:
     pfl_lag_s: float = 0.0  # how long the search lags behind a wedge
     pfl_since: dict[int, float] = field(default_factory=dict)  # tid → monotonic time the wedge was spent
     downloads: list[dict[str, Any]] = field(default_factory=list)
+    download_fault: str = ""  # "" | spend_502 | spend_drop: the next flagged download only
 
     def free_for_account(self, tid: int) -> bool:
         row = next((r for r in self.search["data"] if r.get("id") == tid), {})
@@ -174,7 +178,16 @@ class _Handler(QuietHandler):
                 self._send(404, b"<html>Not found</html>", "text/html")
             else:
                 self._download(state, tid, query)
-                self._send(200, data, "application/x-bittorrent")
+                fault = ""
+                if any(k != "tid" for k, _ in query):  # a flagged link (honoured or not)
+                    fault, state.download_fault = state.download_fault, ""
+                if fault == "spend_502":
+                    self._send(502, b"<html>Bad Gateway</html>", "text/html", rotate=False)
+                elif fault == "spend_drop":
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                else:
+                    self._send(200, data, "application/x-bittorrent")
         elif path in RULE_PAGES:
             name = RULE_PAGES[path]
             html = state.rules.get(name) or (FIXTURES / "rules" / f"{name}.html").read_text()

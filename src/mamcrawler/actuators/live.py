@@ -10,7 +10,11 @@ the engine never knows. Bonus-store purchases are sent once: an answer that prov
 nothing (5xx, timeout, cut or unreadable) leaves the entry ``sent_unconfirmed``, and
 while any purchase of a kind is open none of that kind is sent (whatever the key);
 :func:`actuators.reconcile.settle_unconfirmed` settles them from the bonus history at
-the start of each cycle. Imports ``engine``, ``store``, ``facts``, ``errors`` and the ports."""
+the start of each cycle. A download that spends a wedge is money-like the same way: a
+flagged fetch whose answer proves nothing leaves the AddTorrent ``sent_unconfirmed``
+(``wedge:<release>`` in doubt), no download of that release is sent meanwhile, and it is
+settled from the tracker (``WedgeDownloads.wedge_spent``). Imports ``engine``, ``store``,
+``facts``, ``errors`` and the ports."""
 
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ from datetime import datetime
 from typing import Any, assert_never
 
 from mamcrawler.actuators.library import LibraryActuator
-from mamcrawler.actuators.ports import BonusStore, TorrentClient, TorrentFiles
+from mamcrawler.actuators.ports import BonusStore, TorrentClient, TorrentFiles, WedgeLookup
 from mamcrawler.actuators.reconcile import Settled, reconcile
 from mamcrawler.actuators.remember import Remembering
 from mamcrawler.engine.actions import (
@@ -107,10 +111,10 @@ class LiveExecutor:
         if missing is not None:
             log.warning("%s not performed: %s is not configured", action.type, missing)
             return Execution(decision_id, action, "skipped_not_configured", missing)
-        if isinstance(action, BuyVip | BuyUploadCredit | BuyPersonalFreeleech) and not dry_run:
+        if isinstance(action, BuyVip | BuyUploadCredit | BuyPersonalFreeleech | AddTorrent) and not dry_run:
             blocked = doubt_key(action)
             if blocked in self.state.memory(today=now.date().isoformat()).purchases_in_doubt:
-                log.warning("%s not sent: a purchase of that kind is still unsettled", action.type)
+                log.warning("%s not sent: %s is still unsettled", action.type, blocked)
                 return Execution(decision_id, action, "skipped_purchase_in_doubt", blocked)
         entry = self.journal.open(
             action,
@@ -131,7 +135,9 @@ class LiveExecutor:
             # The request left and the answer proves nothing: open until the history settles it.
             log.warning("purchase %s sent, unconfirmed (%s): left open, never resent", entry.key, err.code)
             effect = remember.after_outcome(action, "sent_unconfirmed")
-            self.journal.finish(entry.id, "sent_unconfirmed", now=self.clock(), error=str(err), effect=effect)
+            self.journal.finish(
+                entry.id, "sent_unconfirmed", now=self.clock(), outcome=err.detail, error=str(err), effect=effect
+            )
             return Execution(decision_id, action, "left_open", err.code)
         except MamcrawlerError as err:
             code = err.code if isinstance(err, ServiceError) else type(err).__name__
@@ -146,12 +152,14 @@ class LiveExecutor:
         return Execution(decision_id, action, "applied")
 
     def settle_open_purchases(self) -> list[Settled]:
-        """Purchases left open (unconfirmed answer, or a crash) settled from the bonus history."""
+        """Purchases left open (unconfirmed answer, or a crash) settled from the bonus history,
+        and wedge-flagged downloads left open settled from the tracker."""
         return reconcile(
             self.journal,
             state=self.state,
             torrents=self.torrents,
             store=self.store,
+            wedges=self.files if isinstance(self.files, WedgeLookup) else None,
             clock=self.clock,
             purchases_only=True,
         )

@@ -6,7 +6,7 @@ calls. Imports nothing from mamcrawler but ``engine.actions``."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from mamcrawler.engine.actions import AddTorrent
 
@@ -43,6 +43,16 @@ class TorrentFiles(Protocol):
     """Where ``.torrent`` bytes for a release come from (the tracker, Prowlarr, a folder)."""
 
     def fetch(self, action: AddTorrent) -> bytes: ...
+
+
+@runtime_checkable
+class WedgeLookup(Protocol):
+    """Settling a wedge-flagged fetch left in doubt (the tracker's ``.torrent`` source)."""
+
+    def wedge_spent(self, tracker_id: int, wedges_before: int | None) -> bool | None:
+        """True: the torrent shows personal freeleech; False: the wedge count did not drop;
+        None: cannot tell yet."""
+        ...
 
 
 class BonusStore(Protocol):

@@ -12,7 +12,12 @@ Each settlement commits the memory it implies (counters, bought releases, lifted
 in the journal's transaction. A pause is looked up in qBittorrent: paused → ``applied``
 (remembered as ours, so recovery resumes it), not paused → ``rolled_back`` (forgotten).
 Other torrent controls and local list changes are idempotent and rolled back for the
-next cycle to re-decide.
+next cycle to re-decide. A wedge-flagged download left ``sent_unconfirmed`` is settled
+from the tracker: the torrent shows ``personal_freeleech`` → ``applied`` (the wedge is
+spent; the key is never opened again, and the release, remembered as bought, is
+downloaded without the flag under its own key — the memory counts no download); the wedge count not below
+the count before the fetch once ``wedge_grace`` (the search's 5–20 min lag) has passed
+→ ``rolled_back`` (not spent); otherwise it stays open, the release blocked.
 Imports ``store``, ``engine.actions``, ``errors`` and the ports."""
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from mamcrawler.actuators.ports import BonusStore, TorrentClient
+from mamcrawler.actuators.ports import BonusStore, TorrentClient, WedgeLookup
 from mamcrawler.actuators.remember import Remembering
 from mamcrawler.engine.actions import AddTorrent, BuyPersonalFreeleech, BuyUploadCredit, BuyVip, PauseTorrent
 from mamcrawler.errors import JournalError, ServiceError
@@ -31,6 +36,7 @@ from mamcrawler.store.journal import OPEN, Status
 
 log = logging.getLogger("mamcrawler.reconcile")
 HISTORY_GRACE = timedelta(minutes=10)  # how long a bonus history may lag behind the store
+WEDGE_GRACE = timedelta(minutes=30)  # personal_freeleech shows 5–20 min after a wedge
 PURCHASE_TYPES = frozenset({"BuyVip", "BuyUploadCredit", "BuyPersonalFreeleech"})
 
 
@@ -51,8 +57,29 @@ def _purchase_detail(entry: JournalEntry) -> tuple[str, str]:
     return "upload", str(action.gib)
 
 
+def _wedge_in_doubt(entry: JournalEntry) -> bool:
+    return isinstance(entry.action, AddTorrent) and entry.status == "sent_unconfirmed"
+
+
+def _wedge_verdict(entry: JournalEntry, wedges: WedgeLookup | None, now: datetime, grace: timedelta) -> tuple[str, str]:
+    assert isinstance(entry.action, AddTorrent)
+    tracker_id, before = entry.action.tracker_id, (entry.outcome or {}).get("wedges_before")
+    if wedges is None or tracker_id is None:
+        return "left_open", "wedge_unverifiable"
+    spent = wedges.wedge_spent(tracker_id, before if isinstance(before, int) else None)
+    if spent:
+        return "applied", "wedge_spent_personal_freeleech"
+    if spent is False and entry.updated_at is not None and now - entry.updated_at >= grace:
+        return "rolled_back", "wedge_not_spent"
+    return "left_open", "wedge_may_lag" if spent is False else "wedge_unsettled"
+
+
 def _verdict(
-    entry: JournalEntry, torrents: TorrentClient | None, store: BonusStore | None, now: datetime, grace: timedelta
+    entry: JournalEntry,
+    torrents: TorrentClient | None,
+    store: BonusStore | None,
+    now: datetime,
+    grace: timedelta,
 ) -> tuple[str, str]:
     action = entry.action
     if isinstance(action, AddTorrent):
@@ -90,24 +117,33 @@ def reconcile(
     torrents: TorrentClient | None,
     store: BonusStore | None,
     clock: Callable[[], datetime],
+    wedges: WedgeLookup | None = None,
     purchases_only: bool = False,
     grace: timedelta = HISTORY_GRACE,
+    wedge_grace: timedelta = WEDGE_GRACE,
 ) -> list[Settled]:
     """Settle every open entry (or only the purchases) against the services' real state."""
     settled: list[Settled] = []
     now = clock()
     remember = Remembering(state, today=now.date().isoformat(), now=clock)
     for entry in journal.unfinished(OPEN):
-        if purchases_only and entry.action.type not in PURCHASE_TYPES:
+        if purchases_only and entry.action.type not in PURCHASE_TYPES and not _wedge_in_doubt(entry):
             continue
         try:
-            status, reason = _verdict(entry, torrents, store, now, grace)
+            if _wedge_in_doubt(entry):
+                status, reason = _wedge_verdict(entry, wedges, now, wedge_grace)
+            else:
+                status, reason = _verdict(entry, torrents, store, now, grace)
         except ServiceError as err:
             status, reason = "left_open", err.code
         if status == "left_open":
             log.warning("journal entry %s stays open: %s (it will not be repeated)", entry.key, reason)
         else:
-            effect = remember.after_outcome(entry.action, status)
+            # A wedge spent on a fetch that never reached qBittorrent: the journal says applied
+            # (never again); the memory lifts the doubt, remembers the release as bought, and
+            # counts no download (``engine.memory``'s ``wedge_spent``).
+            memory_as = "wedge_spent" if reason == "wedge_spent_personal_freeleech" else status
+            effect = remember.after_outcome(entry.action, memory_as)
             journal.finish(entry.id, status, now=clock(), outcome=entry.outcome, effect=effect)  # type: ignore[arg-type]
         settled.append(Settled(entry.key, status, reason))
     return settled

@@ -4,7 +4,10 @@
   account's ``wedges`` before (none left: not sent — it would arrive paid) and after, with
   the freeleech flag on the link (one setting, ``MAM_WEDGE_FLAG``) unless the site's
   auto-wedge spends it; the download is then remembered as awaiting confirmation.
-  ``sensors.wedge_confirm`` settles those each cycle.
+  ``sensors.wedge_confirm`` settles those each cycle. A flagged fetch whose answer proves
+  nothing (5xx, cut, unreadable) raises ``PurchaseUnconfirmed`` carrying the count before:
+  the executor leaves the AddTorrent ``sent_unconfirmed`` (wedge in doubt) and
+  ``wedge_spent`` settles it from the tracker at the start of a later cycle.
 - ``RefusalAwareStore`` wraps the bonus store: a personal-freeleech answer of HTTP 410 or
   "Not allowed via API" disables that route durably, with one warning and one alert;
   it is never sent again. Imports the tracker adapter's error codes, ``store``,
@@ -19,7 +22,7 @@ from typing import Any, Protocol
 
 from mamcrawler.adapters.mam.client import STORE_ROUTE_REFUSED
 from mamcrawler.engine.actions import AddTorrent
-from mamcrawler.errors import ServiceError, ServiceUnavailable
+from mamcrawler.errors import PurchaseUnconfirmed, ServiceError, ServiceUnavailable
 from mamcrawler.facts import Account
 from mamcrawler.store.tracker_account import TrackerAccountMemory
 
@@ -54,7 +57,11 @@ class WedgeDownloads:
                 "tracker", "no_wedge_left", "the account holds no wedge now; the download would cost ratio (not sent)"
             )
         flag = self.flag if action.wedge == "flag" else None  # auto: the site spends it by itself
-        data = self.mam.download_torrent(action.tracker_id, wedge_flag=flag)
+        try:
+            data = self.mam.download_torrent(action.tracker_id, wedge_flag=flag)
+        except PurchaseUnconfirmed as err:
+            detail: dict[str, object] = {"tracker_id": action.tracker_id, "way": action.wedge, "wedges_before": before}
+            raise PurchaseUnconfirmed(err.service, err.code, str(err), detail=detail) from err
         after: int | None
         try:
             after = self.mam.account().wedges
@@ -69,6 +76,21 @@ class WedgeDownloads:
             now=self.clock(),
         )
         return data
+
+    def wedge_spent(self, tracker_id: int, wedges_before: int | None) -> bool | None:
+        """Settling a flagged fetch in doubt: True when the torrent shows ``personal_freeleech``
+        for the account, False when the wedge count is not below the count before the fetch
+        (the caller waits out the search's lag before believing it), None when unreadable."""
+        try:
+            if self.mam.personal_freeleech(tracker_id):
+                return True
+            wedges = self.mam.account().wedges
+        except ServiceError as err:
+            log.warning("wedge in doubt on torrent %d not settled: %s", tracker_id, err.code)
+            return None
+        if wedges_before is not None and wedges >= wedges_before:
+            return False
+        return None  # a wedge went somewhere, the torrent does not show it yet: wait
 
 
 class StoreBackend(Protocol):

@@ -152,7 +152,9 @@ class AddTorrent(ActionModel):
         return frozenset(tags)
 
     def journal_key(self, now: datetime) -> str:
-        return f"add:{self.release_id}"
+        # A download that spends a wedge has its own key: once it is settled as spent it is
+        # never opened again, and the release's later free download is a different entry.
+        return f"add:{self.release_id}" if self.wedge == "none" else f"add:{self.release_id}:wedge"
 
     def label(self) -> str:
         kind = "bought freeleech" if self.bought_freeleech else "free" if self.free else "ratio-costing"

@@ -112,8 +112,11 @@ def _num(row: Row, key: str) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def doubt_key(action: BuyVip | BuyUploadCredit | BuyPersonalFreeleech) -> str:
-    """What an unsettled purchase blocks: any VIP, any upload credit, or this release's freeleech."""
+def doubt_key(action: BuyVip | BuyUploadCredit | BuyPersonalFreeleech | AddTorrent) -> str:
+    """What an unsettled purchase blocks: any VIP, any upload credit, this release's
+    freeleech, or (a wedge spent at download time) any download of this release."""
+    if isinstance(action, AddTorrent):
+        return f"wedge:{action.release_id}"
     if isinstance(action, BuyPersonalFreeleech):
         return f"pfl:{action.release_id}"
     return "vip" if isinstance(action, BuyVip) else "upload"
@@ -241,6 +244,8 @@ def _freeleech_purchase_guard(
 
 
 def _download_guard(policy: Policy, ledger: Ledger, action: AddTorrent, row: Row) -> str | None:
+    if doubt_key(action) in ledger.in_doubt:
+        return "guard_wedge_in_doubt"  # a flagged fetch may have spent a wedge: wait for the tracker
     in_client = row.get("candidate.in_client")
     if (
         action.book_key in ledger.books_added
@@ -368,6 +373,7 @@ def check_caps(policy: Policy, ledger: Ledger, actions: tuple[Action, ...]) -> s
 
 GUARDS: dict[str, str] = {
     "guard_purchase_in_doubt": "a purchase sent but not settled is never bought again meanwhile (same kind)",
+    "guard_wedge_in_doubt": "a release whose flagged fetch may have spent a wedge is not downloaded until settled",
     "guard_points_unknown": "§1 no purchase while the points balance is unknown",
     "guard_not_enough_points": "§1 a proposal never spends more points than held",
     "guard_vip_points_protected": "§1 non-VIP spending never dips below VIP renewal + reserve",

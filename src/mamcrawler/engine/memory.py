@@ -9,11 +9,15 @@ what a real run would. The moments of one action:
 - ``before_send`` (committed with the journal intent, before the call can have any
   effect): a pause mamcrawler makes is remembered as its own (a crash never turns it into
   a stranger's pause), and a purchase is *in doubt* (nothing of its kind is bought until
-  it is settled);
+  it is settled), and so is a download that spends a wedge (``wedge:<release>``: that
+  release is not downloaded again until the tracker settles it);
 - ``applied``: the effect, and the doubt lifted;
 - ``sent_unconfirmed``: nothing — the purchase stays in doubt, nothing counted yet;
 - ``failed`` / ``refused`` / ``rolled_back``: provably not made — the doubt is lifted and
-  the pause is not ours.
+  the pause is not ours;
+- ``wedge_spent`` (a download in doubt settled from the tracker): the wedge bought the
+  release's personal freeleech but no torrent reached the client — the doubt is lifted,
+  the release remembered as bought (downloaded next without the flag), no download counted.
 
 Pure; imports ``engine.actions``, ``engine.guards`` and ``facts``."""
 
@@ -49,7 +53,7 @@ from mamcrawler.facts import Memory
 
 __all__ = ["Outcome", "memory_after"]
 
-Outcome = Literal["before_send", "applied", "sent_unconfirmed", "failed", "refused", "rolled_back"]
+Outcome = Literal["before_send", "applied", "sent_unconfirmed", "failed", "refused", "rolled_back", "wedge_spent"]
 
 
 def _with(ids: tuple[str, ...], added: str) -> tuple[str, ...]:
@@ -72,6 +76,8 @@ def memory_after(memory: Memory, action: Action, outcome: Outcome) -> Memory:
             changes = {}  # still in doubt: the key stays, nothing is counted yet
         case "failed" | "refused" | "rolled_back":
             changes = _not_made(memory, action)
+        case "wedge_spent":
+            changes = {**_not_made(memory, action), **_bought(memory, action)}
         case _:
             assert_never(outcome)
     return memory.model_copy(update=changes) if changes else memory
@@ -83,6 +89,8 @@ def _before_send(memory: Memory, action: Action) -> dict[str, object]:
             return {"frozen_torrent_hashes": _with(memory.frozen_torrent_hashes, h)}
         case BuyVip() | BuyUploadCredit() | BuyPersonalFreeleech():
             return {"purchases_in_doubt": _with(memory.purchases_in_doubt, doubt_key(action))}
+        case AddTorrent() if action.wedge != "none":  # the fetch may spend a wedge
+            return {"purchases_in_doubt": _with(memory.purchases_in_doubt, doubt_key(action))}
         case _:
             return {}
 
@@ -91,10 +99,18 @@ def _not_made(memory: Memory, action: Action) -> dict[str, object]:
     match action:
         case PauseTorrent(hash=h) if h in memory.frozen_torrent_hashes:  # refused or never made: not ours
             return {"frozen_torrent_hashes": _without(memory.frozen_torrent_hashes, h)}
-        case BuyVip() | BuyUploadCredit() | BuyPersonalFreeleech() if doubt_key(action) in memory.purchases_in_doubt:
+        case BuyVip() | BuyUploadCredit() | BuyPersonalFreeleech() | AddTorrent() if (
+            doubt_key(action) in memory.purchases_in_doubt
+        ):
             return {"purchases_in_doubt": _without(memory.purchases_in_doubt, doubt_key(action))}
         case _:
             return {}
+
+
+def _bought(memory: Memory, action: Action) -> dict[str, object]:
+    if isinstance(action, AddTorrent) and action.wedge != "none":
+        return {"bought_release_ids": _with(memory.bought_release_ids, action.release_id)}
+    return {}
 
 
 def _applied(memory: Memory, action: Action) -> dict[str, object]:
@@ -113,6 +129,7 @@ def _applied(memory: Memory, action: Action) -> dict[str, object]:
             return {
                 "downloads_today": memory.downloads_today + 1,
                 "pending_release_ids": _without(memory.pending_release_ids, release),
+                "purchases_in_doubt": _without(memory.purchases_in_doubt, doubt_key(action)),
             }
         case BuyVip():
             # VIP is paid from points the tracker counts, not from today's spend caps; the

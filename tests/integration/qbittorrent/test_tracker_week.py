@@ -144,3 +144,35 @@ def test_a_week_syncs_picks_buys_only_where_allowed_and_downloads(
     assert all({"mamcrawler", "mamcrawler-free"} <= set(seen[h].tags) for h in expected)  # both cost no ratio
     run_cycle(services, dry_run=False)
     assert tracker.purchases == [] and [d["tid"] for d in tracker.downloads if d["flagged"]] == [903]  # still once
+
+
+def test_a_wedge_spent_behind_a_502_is_spent_once_and_the_torrent_added_once_free(
+    week: tuple[Services, TrackerState], leecher: tuple[Qbit, QbitClient], books: dict[str, Book]
+) -> None:
+    """The flagged ``.torrent`` fetch spends the wedge and the tracker answers 502: the
+    AddTorrent stays open (wedge in doubt), the next cycle settles it from the torrent's
+    ``personal_freeleech`` and adds the now-free torrent once, without the flag."""
+    services, tracker = week
+    _, client = leecher
+    tracker.download_fault = "spend_502"
+    tracker.pfl_lag_s = 3600.0  # the search does not show the wedge yet
+    run_cycle(services, dry_run=False)
+    assert run_weekly_sync(services) is not None
+    run_cycle(services, dry_run=False)
+    wedge_entry = services.journal.get("add:mam-903:wedge")
+    assert wedge_entry is not None and wedge_entry.status == "sent_unconfirmed"
+    assert tracker.account["wedges"] == "0" and services.journal.get("add:mam-903") is None
+    client.sync()
+    assert books["emma"].info_hash not in {t.hash for t in client.torrent_facts()}
+    tracker.pfl_lag_s = 0.0  # the search catches up
+    for _ in range(2):
+        run_cycle(services, dry_run=False)
+
+    wedge_entry = services.journal.get("add:mam-903:wedge")
+    assert wedge_entry is not None and wedge_entry.status == "applied"
+    assert [d for d in tracker.downloads if d["flagged"]] == [{"tid": 903, "flagged": True, "wedge_spent": True}]
+    assert [dict(q.query)["tid"] for q in tracker.log if q.path == "/tor/download.php"].count("903") == 2
+    assert tracker.account["wedges"] == "0"  # exactly the one wedge over all cycles
+    client.sync()
+    emma = [t for t in client.torrent_facts() if t.hash == books["emma"].info_hash]
+    assert len(emma) == 1 and {"mamcrawler", "mamcrawler-free"} <= set(emma[0].tags)  # added once, free

@@ -70,7 +70,7 @@ def test_every_action_has_a_memory_effect_at_each_moment(name: str) -> None:
     memory_after(before, action, "applied")  # a missing case raises (assert_never)
     assert memory_after(before, action, "sent_unconfirmed") is before  # nothing known yet
     sent = memory_after(before, action, "before_send")
-    if name in PURCHASES or name == "PauseTorrent":
+    if name in PURCHASES or name == "PauseTorrent" or (name == "AddTorrent" and action.wedge != "none"):
         assert sent != before or name == "PauseTorrent"  # the pause is already remembered here
     else:
         assert sent is before  # only purchases and pauses are remembered before the call leaves
@@ -92,6 +92,20 @@ def test_a_purchase_is_in_doubt_from_before_the_send_until_its_outcome() -> None
     vip = BuyVip(weeks=1, cost_points=1250)
     bought = memory_after(memory_after(made, vip, "before_send"), vip, "applied")
     assert bought.purchases_in_doubt == () and bought.points_spent_today == 500  # VIP is not a daily spend
+
+
+def test_a_download_that_spends_a_wedge_is_in_doubt_until_the_tracker_settles_it() -> None:
+    flagged = AddTorrent(release_id="r7", book_key="b|a", source="tracker", free=True, wedge="flag")
+    sent = memory_after(Memory(), flagged, "before_send")
+    assert sent.purchases_in_doubt == ("wedge:r7",)
+    assert memory_after(sent, flagged, "sent_unconfirmed").purchases_in_doubt == ("wedge:r7",)
+    assert memory_after(sent, flagged, "failed") == Memory()  # never sent: nothing spent, nothing counted
+    added = memory_after(sent, flagged, "applied")
+    assert (added.purchases_in_doubt, added.downloads_today) == ((), 1)
+    spent = memory_after(sent, flagged, "wedge_spent")  # the wedge bought freeleech, no torrent added
+    assert (spent.purchases_in_doubt, spent.bought_release_ids, spent.downloads_today) == ((), ("r7",), 0)
+    plain = flagged.model_copy(update={"wedge": "none"})
+    assert memory_after(Memory(), plain, "before_send") == Memory()  # no wedge, no doubt
 
 
 def test_effects() -> None:

@@ -211,7 +211,7 @@ class MamClient:
         else:
             if not WEDGE_FLAG.fullmatch(wedge_flag):
                 raise ServiceError("tracker", "bad_wedge_flag", "the wedge flag must look like fl or fl=1")
-            response = self._request(f"{DOWNLOAD}?tid={int(tracker_id)}&{wedge_flag}")
+            response = self._flagged_download(tracker_id, wedge_flag)
         if response.status_code in (404, 410):
             raise ServiceError("tracker", "torrent_gone", f"torrent {tracker_id}: HTTP {response.status_code}")
         data = response.content
@@ -220,6 +220,27 @@ class MamClient:
                 "tracker", "not_a_torrent", f"torrent {tracker_id}: the answer is not a .torrent"
             )
         return data
+
+    def _flagged_download(self, tracker_id: int, wedge_flag: str) -> httpx.Response:
+        """The flagged link is money-like (it may spend a wedge): sent once, never through
+        the retry loop; a 5xx, a cut or an unreadable answer after it left raises
+        ``PurchaseUnconfirmed`` (``wedge_unconfirmed``); a refused connection stays a plain
+        ``unreachable`` (nothing left)."""
+        path = f"{DOWNLOAD}?tid={int(tracker_id)}&{wedge_flag}"
+        try:
+            response = self._request(path, once=True)
+        except PurchaseUnconfirmed as err:
+            raise PurchaseUnconfirmed("tracker", "wedge_unconfirmed", f"torrent {tracker_id}: {err}") from err
+        except ServiceProtocolError as err:
+            raise PurchaseUnconfirmed("tracker", "wedge_unconfirmed", f"torrent {tracker_id}: {err.code}") from err
+        data = response.content
+        if response.status_code >= 500 or (
+            response.status_code == 200 and (not data or data.lstrip()[:1] == b"<" or not data.startswith(b"d"))
+        ):
+            raise PurchaseUnconfirmed(
+                "tracker", "wedge_unconfirmed", f"torrent {tracker_id}: HTTP {response.status_code}, no .torrent"
+            )
+        return response
 
     def _buy(self, path: str, params: list[tuple[str, str]]) -> dict[str, Any]:
         """One store request, never repeated; see the module docstring for what each answer means."""
