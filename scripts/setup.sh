@@ -41,7 +41,16 @@ fi
 # outside the clone (~5 min the first time; a no-op afterwards), here rather than inside a
 # test so the build never counts against a test's timeout. Its vendored copy sits beside
 # the clone (../shared/vendor/audiobookshelf) unless MAMCRAWLER_ABS_VENDOR says otherwise.
-abs_vendor=${MAMCRAWLER_ABS_VENDOR:-../shared/vendor/audiobookshelf}
+abs_vendor=${MAMCRAWLER_ABS_VENDOR:-}
+if [ -z "$abs_vendor" ]; then  # shared/vendor beside the clone or beside one of its parents
+  dir=$(cd .. && pwd)
+  while [ -n "$dir" ]; do
+    [ -f "$dir/shared/vendor/audiobookshelf/install.sh" ] && { abs_vendor="$dir/shared/vendor/audiobookshelf"; break; }
+    [ "$dir" = / ] && break
+    dir=$(dirname "$dir")
+  done
+  abs_vendor=${abs_vendor:-../shared/vendor/audiobookshelf}
+fi
 abs_dir=${MAMCRAWLER_ABS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mamcrawler/abs-2.36.0}
 if [ "${1:-}" != "--tests" ]; then
   :  # the run command does not need it

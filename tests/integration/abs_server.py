@@ -28,7 +28,18 @@ from qbit_env import free_port
 
 ABS_VERSION = "2.36.0"
 ROOT = Path(__file__).resolve().parents[2]
-VENDOR = Path(os.environ.get("MAMCRAWLER_ABS_VENDOR") or ROOT.parent / "shared" / "vendor" / "audiobookshelf")
+
+
+def _vendor() -> Path:
+    """``$MAMCRAWLER_ABS_VENDOR``, else ``shared/vendor/audiobookshelf`` beside the clone or
+    beside one of its parent folders (the project's shared folder)."""
+    if os.environ.get("MAMCRAWLER_ABS_VENDOR"):
+        return Path(os.environ["MAMCRAWLER_ABS_VENDOR"])
+    candidates = [parent / "shared" / "vendor" / "audiobookshelf" for parent in ROOT.parents]
+    return next((c for c in candidates if (c / "install.sh").is_file()), candidates[0])
+
+
+VENDOR = _vendor()
 ROOT_USER, ROOT_PASSWORD = "root", "root-password-for-tests"
 
 
