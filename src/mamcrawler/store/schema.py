@@ -1,5 +1,5 @@
 """The store's tables (SQLAlchemy 2.0 declarative): action journal, decision journal,
-key/value state, wishlist, VIP pending list, rules snapshots and snapshot history.
+key/value state, wishlist and VIP pending list (recorded cycles: ``store.recorded``).
 SQLite file by default, PostgreSQL by URL — only portable column types are used.
 Imports sqlalchemy only."""
 
@@ -57,18 +57,6 @@ class ActionEntry(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
-class DecisionEntry(Base):
-    """A decision record as JSON, keyed by its deterministic id."""
-
-    __tablename__ = "decision_journal"
-
-    decision_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    decided_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
-    policy_hash: Mapped[str] = mapped_column(String(64))
-    outcome: Mapped[str] = mapped_column(String(32))
-    record_json: Mapped[str] = mapped_column(Text)
-
-
 class StateEntry(Base):
     """Small named state: the memory between cycles, the rotated tracker cookie, the policy
     version in force. Values are JSON."""
@@ -92,18 +80,6 @@ class ListEntry(Base):
     body_json: Mapped[str] = mapped_column(Text)
     added_at: Mapped[datetime] = mapped_column(UtcDateTime())
     last_checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
-
-
-class SnapshotEntry(Base):
-    """Fact snapshot history, for replay and audit (written by issue 14's cycle recording)."""
-
-    __tablename__ = "fact_snapshots"
-    __table_args__ = (Index("ix_fact_snapshots_taken_at", "taken_at"),)
-
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
-    taken_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    policy_hash: Mapped[str] = mapped_column(String(64))
-    snapshot_json: Mapped[str] = mapped_column(Text)
 
 
 class DecisionRow(Base):
