@@ -21,19 +21,18 @@ import pytest
 from qbit_env import Book, Qbit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fakes"))
+from daemon_env import FAST, daemon_settings
 from mam_listing import search_result
 from tracker_fake import TrackerState, tracker_fake
 
-from mamcrawler.adapters.mam import Politeness, PolitenessLimits
+from mamcrawler.adapters.mam import Politeness
 from mamcrawler.adapters.qbittorrent import QbitClient
 from mamcrawler.app.cli.run import run_cycle, run_weekly_sync
-from mamcrawler.app.runtime.settings import Settings
 from mamcrawler.app.runtime.wiring import Services, build_services
 from mamcrawler.facts import TorrentState
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 POLICIES = Path(__file__).resolve().parents[3] / "policies"
-FAST = PolitenessLimits(min_spacing_s=0.0, max_spacing_s=0.002, long_pause_s=(0.0, 0.002), backoff_base_s=0.01)
 
 
 @pytest.fixture
@@ -84,20 +83,7 @@ def week(
     (base / "facts.json").write_text(json.dumps(library))
     qb, _ = leecher
     with tracker_fake(state) as (url, _):
-        settings = Settings.model_validate(
-            {
-                "QBIT_URL": qb.url,
-                "QBIT_USERNAME": qb.username,
-                "QBIT_PASSWORD": qb.password,
-                "MAM_ID": "cookie-0",
-                "MAM_BASE_URL": url,
-                "MAMCRAWLER_DATABASE_URL": f"sqlite:///{base / 'store.sqlite'}",
-                "MAMCRAWLER_POLICIES": str(policies),
-                "MAMCRAWLER_JOURNAL": str(base / "decisions.jsonl"),
-                "MAMCRAWLER_FACTS_FILE": str(base / "facts.json"),
-                "MAMCRAWLER_EVALUATOR": "durable",
-            }
-        )
+        settings = daemon_settings(qb, url, base, policies)
         services = build_services(settings)
         assert services.tracker is not None
         services.tracker.polite = Politeness(FAST)  # the same limits, measured in milliseconds
