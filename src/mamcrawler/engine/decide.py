@@ -12,6 +12,7 @@ inputs give the same batch whatever order the facts arrived in."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from mamcrawler.engine.actions import action_class
@@ -61,29 +62,76 @@ def _rows_of(world: World, kind: str) -> Sequence[Row]:
     return world.torrent_rows
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """What evaluation needs from a policy that does not depend on the facts: enabled
+    rules by layer and stratum, each rule's sources and position, rules by subject kind.
+    Computed once per policy object (a cycle, or a tick of the simulator, reuses it)."""
+
+    policy: Policy
+    strata: tuple[tuple[CompiledRule, ...], ...]  # every layer's strata, in evaluation order
+    layer_ends: frozenset[int]  # indexes in ``strata`` after which a layer's matches are sorted
+    deps: dict[str, frozenset[Source]]
+    order: dict[str, int]
+    rules_by_kind: dict[str, tuple[CompiledRule, ...]]
+    flag_names: tuple[str, ...]
+
+
+_LAYOUTS: dict[int, _Layout] = {}
+
+
+def _layout(policy: Policy) -> _Layout:
+    found = _LAYOUTS.get(id(policy))
+    if found is not None and found.policy is policy:
+        return found
+    strata, _ = flag_strata(policy.rules)
+    groups: list[tuple[CompiledRule, ...]] = []
+    ends: set[int] = set()
+    for layer in sorted({r.layer for r in policy.rules if r.enabled}):
+        layer_rules = [r for r in policy.rules if r.layer == layer and r.enabled]
+        groups.extend(tuple(g) for g in in_strata(layer_rules, strata))
+        ends.add(len(groups) - 1)
+    by_kind: dict[str, list[CompiledRule]] = {}
+    for rule in policy.rules:
+        by_kind.setdefault(rule.subject.value, []).append(rule)
+    layout = _Layout(
+        policy,
+        tuple(groups),
+        frozenset(ends),
+        rule_sources(policy),
+        {r.id: i for i, r in enumerate(policy.rules)},
+        {k: tuple(v) for k, v in by_kind.items()},
+        tuple(sorted({r.flag for r in policy.rules if r.flag})),
+    )
+    if len(_LAYOUTS) > 64:  # policies come and go (edits, tests, replays): stay bounded
+        _LAYOUTS.clear()
+    _LAYOUTS[id(policy)] = layout
+    return layout
+
+
 def evaluate_layers(policy: Policy, world: World, evaluator: Evaluator) -> tuple[list[Match], dict[str, bool]]:
     """Stratified evaluation: layer by layer, and inside a layer by flag dependencies (a
     rule reading a flag runs after the rules of its layer that set it). Every match comes
     back in the deterministic order (layer, priority, id, row); and the final flags."""
-    deps = rule_sources(policy)
-    strata, _ = flag_strata(policy.rules)
-    flags = dict.fromkeys(sorted({r.flag for r in policy.rules if r.flag}), False)
+    layout = _layout(policy)
+    flags = dict.fromkeys(layout.flag_names, False)
     matches: list[Match] = []
-    order = {r.id: i for i, r in enumerate(policy.rules)}
-    for layer in sorted({r.layer for r in policy.rules if r.enabled}):
-        layer_matches: list[Match] = []
-        for rules in in_strata([r for r in policy.rules if r.layer == layer and r.enabled], strata):
-            found = _evaluate(rules, world, evaluator, deps, flags)
-            layer_matches.extend(found)
-            for m in found:
-                if m.rule.flag:
-                    flags[m.rule.flag] = True
-        matches.extend(sorted(layer_matches, key=lambda m: order[m.rule.id]))  # stable: rows keep their order
+    layer_matches: list[Match] = []
+    for index, rules in enumerate(layout.strata):
+        found = _evaluate(rules, world, evaluator, layout.deps, flags)
+        layer_matches.extend(found)
+        for m in found:
+            if m.rule.flag:
+                flags[m.rule.flag] = True
+        if index in layout.layer_ends:
+            order = layout.order
+            matches.extend(sorted(layer_matches, key=lambda m: order[m.rule.id]))  # stable: rows keep their order
+            layer_matches = []
     return matches, flags
 
 
 def _evaluate(
-    rules: list[CompiledRule],
+    rules: Sequence[CompiledRule],
     world: World,
     evaluator: Evaluator,
     deps: dict[str, frozenset[Source]],
@@ -95,15 +143,19 @@ def _evaluate(
     }
     gapped = {r.id for r in rules if deps[r.id] & world.gapped}
     live = [r for r in rules if r.id not in gapped]
-    found = evaluator.match(live, [row for kind_rows in rows.values() for row in kind_rows])
+    found: dict[str, set[str]] = {}
+    for rule_id, row_id in evaluator.match(live, [row for kind_rows in rows.values() for row in kind_rows]):
+        found.setdefault(rule_id, set()).add(row_id)
     out: list[Match] = []
     for rule in rules:
-        for row in rows[rule.subject.value]:
-            if rule.id in gapped:
-                if rule.flag or rule.block:
-                    out.append(Match(rule, row, forced=True))
-            elif (rule.id, row.id) in found:
-                out.append(Match(rule, row))
+        kind_rows = rows[rule.subject.value]
+        if rule.id in gapped:
+            if rule.flag or rule.block:
+                out.extend(Match(rule, row, forced=True) for row in kind_rows)
+            continue
+        hits = found.get(rule.id)
+        if hits:
+            out.extend(Match(rule, row) for row in kind_rows if row.id in hits)
     return out
 
 
@@ -133,9 +185,7 @@ def decide(policy: Policy, snapshot: FactSnapshot, *, now: datetime, evaluator: 
     verdicts = plan(policy, world, matches, ledger)
     candidates = {c.row.id: c for c in world.candidates}
     final_shared = {**world.shared, **{f"flags.{k}": v for k, v in flags.items()}}
-    rules_by_kind: dict[str, list[CompiledRule]] = {}
-    for rule in policy.rules:
-        rules_by_kind.setdefault(rule.subject.value, []).append(rule)
+    rules_by_kind = _layout(policy).rules_by_kind
     traces: dict[tuple[str, str], tuple[dict[str, object], ...]] = {}
     cache = TraceCache()
 
@@ -143,7 +193,7 @@ def decide(policy: Policy, snapshot: FactSnapshot, *, now: datetime, evaluator: 
         key = (row.kind, row.id)
         if key not in traces:
             full = row.with_shared(final_shared)
-            traces[key] = tuple(cache.trace(r, full) for r in rules_by_kind.get(row.kind, []))
+            traces[key] = tuple(cache.trace(r, full) for r in rules_by_kind.get(row.kind, ()))
         return traces[key]
 
     records: list[DecisionRecord] = []
@@ -154,7 +204,7 @@ def decide(policy: Policy, snapshot: FactSnapshot, *, now: datetime, evaluator: 
         records.append(record_for(policy, now, item, trace_of(row), _ladder(cand)))
     for skipped in world.skipped:
         records.append(
-            DecisionRecord(
+            DecisionRecord.trusted(
                 decision_id=decision_id(policy.content_hash, now, None, "candidate", skipped.book_key, skipped.reason),
                 policy_hash=policy.content_hash,
                 decided_at=now,

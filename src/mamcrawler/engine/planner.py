@@ -168,7 +168,7 @@ def record_for(
         outcome = "flag" if m.rule.flag and m.rule.block is None else "block"
         reason = "fact_unavailable" if m.forced else m.rule.reason
     body = json.dumps([a.model_dump(mode="json") for a in actions], sort_keys=True) + outcome
-    return DecisionRecord(
+    return DecisionRecord.trusted(
         decision_id=decision_id(policy.content_hash, now, m.rule.id, m.row.kind, m.row.id, body),
         policy_hash=policy.content_hash,
         decided_at=now,

@@ -50,6 +50,16 @@ class DecisionRecord(BaseModel):
     def to_json(self) -> str:
         return json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
 
+    @classmethod
+    def trusted(cls, **fields: Any) -> DecisionRecord:
+        """A record built by the engine from values it typed itself: not validated again
+        (validation copied every trace dict of every record, the larger part of a tick in a
+        year of simulation). Only the one check the types cannot carry is kept."""
+        decided_at = fields["decided_at"]
+        if not isinstance(decided_at, datetime) or decided_at.tzinfo is None:
+            raise ValueError(f"decided_at must be a timezone-aware datetime, not {decided_at!r}")
+        return cls.model_construct(**fields)
+
 
 class DecisionBatch(BaseModel):
     """Everything one ``decide`` call returns: the planned actions and every record."""

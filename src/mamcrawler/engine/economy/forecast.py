@@ -71,19 +71,27 @@ class SlotForecast:
         )
 
 
-def forecast_snatch(t: Torrent, now: datetime, *, min_seed_hours: float, window_days: int) -> SnatchForecast:
+def _missing_and_to_act(
+    t: Torrent, now: datetime, min_seed_hours: float, window_days: int
+) -> tuple[float, float, bool, datetime | None, float | None]:
+    """(seeded hours, missing hours, active, deadline, hours to act): the one computation
+    behind a snatch's forecast and its row's facts."""
     seeded = t.seeding_seconds / 3600
     missing = max(0.0, min_seed_hours - seeded)
     active = t.state in _ACTIVE
-    downloading = t.progress < 1.0
     snatched = t.completed_at
     deadline = snatched + timedelta(days=window_days) if snatched is not None else None
-    clears_at = None
-    if missing > 0 and active and not downloading:
-        clears_at = now + timedelta(hours=missing)
     hours_to_act = None
     if missing > 0 and not active and deadline is not None:
         hours_to_act = (deadline - now).total_seconds() / 3600 - missing
+    return seeded, missing, active, deadline, hours_to_act
+
+
+def forecast_snatch(t: Torrent, now: datetime, *, min_seed_hours: float, window_days: int) -> SnatchForecast:
+    seeded, missing, active, deadline, hours_to_act = _missing_and_to_act(t, now, min_seed_hours, window_days)
+    clears_at = None
+    if missing > 0 and active and t.progress >= 1.0:
+        clears_at = now + timedelta(hours=missing)
     return SnatchForecast(
         t.hash, t.name, round(seeded, 6), round(missing, 6), active, clears_at, deadline, hours_to_act
     )
@@ -114,12 +122,14 @@ def forecast_slots(
 def torrent_fields(
     t: Torrent, now: datetime, *, min_seed_hours: float, window_days: int
 ) -> dict[str, bool | float | None]:
-    """The torrent row's hit-and-run facts."""
-    f = forecast_snatch(t, now, min_seed_hours=min_seed_hours, window_days=window_days)
+    """The torrent row's hit-and-run facts (the forecast's values, without building it:
+    this runs for every torrent of every cycle)."""
+    _, missing, _, _, hours_to_act = _missing_and_to_act(t, now, min_seed_hours, window_days)
+    missing = round(missing, 6)
     return {
-        "torrent.unsatisfied": f.unsatisfied,
-        "torrent.seed_hours_missing": f.missing_hours,
-        "torrent.hnr_hours_to_act": None if f.hours_to_act is None else round(f.hours_to_act, 6),
+        "torrent.unsatisfied": missing > 0,
+        "torrent.seed_hours_missing": missing,
+        "torrent.hnr_hours_to_act": None if hours_to_act is None else round(hours_to_act, 6),
     }
 
 

@@ -46,6 +46,10 @@ _DOWNLOADING = frozenset(
     }
 )
 
+# Enum ``.value`` is a descriptor call; a row is built for every torrent of every cycle.
+_STATE_VALUES = {s: s.value for s in TorrentState}
+_PAUSED_BY_VALUES = {p: p.value for p in PausedBy}
+
 
 @dataclass(frozen=True)
 class Prices:
@@ -227,6 +231,7 @@ def _torrent_rows(
         if len(group) > 1:
             keys.update((t.hash, _torrent_quality(t, releases, by_hash, policy)) for t in group)
     rows = []
+    min_seed_hours, window_days = policy.seeding.min_seed_hours, policy.seeding.seed_window_days  # once, not per row
     for t in sorted(snapshot.torrents, key=lambda t: t.hash):
         superior_exists: bool | None = None
         superior_seeding: bool | None = None
@@ -240,26 +245,25 @@ def _torrent_rows(
                 better = [tt for tt, k in others if k is not None and ladder.better(k, mine)]
                 superior_exists = bool(better)
                 superior_seeding = any(tt.state in (TorrentState.SEEDING, TorrentState.STALLED_UPLOAD) for tt in better)
+        state, paused_by, points, uploaded = t.state, t.paused_by, t.points_per_hour, t.uploaded_30d_bytes
         own: dict[str, Scalar | None] = {
             "torrent.hash": t.hash,
-            "torrent.state": t.state.value,
+            "torrent.state": _STATE_VALUES[state],
             "torrent.complete": t.progress >= 1.0,
-            "torrent.downloading": t.state in _DOWNLOADING and t.progress < 1.0,
+            "torrent.downloading": state in _DOWNLOADING and t.progress < 1.0,
             "torrent.seed_hours": round(t.seeding_seconds / 3600, 6),
-            "torrent.stalled_minutes": round(t.stalled_seconds / 60, 6),
-            "torrent.paused_by": t.paused_by.value,
+            "torrent.stalled_minutes": round(t.stalled_seconds / 60, 6) if t.stalled_seconds else 0.0,
+            "torrent.paused_by": _PAUSED_BY_VALUES[paused_by],
             "torrent.added_by_us": t.added_by_mamcrawler,
             "torrent.free": t.free,
-            "torrent.frozen_by_us": t.hash in frozen and t.paused_by is PausedBy.MAMCRAWLER,
-            "torrent.earns_points": None if t.points_per_hour is None else t.points_per_hour > 0,
-            "torrent.adds_ratio": None if t.uploaded_30d_bytes is None else t.uploaded_30d_bytes > 0,
+            "torrent.frozen_by_us": paused_by is PausedBy.MAMCRAWLER and t.hash in frozen,
+            "torrent.earns_points": None if points is None else points > 0,
+            "torrent.adds_ratio": None if uploaded is None else uploaded > 0,
             "torrent.superior_edition_exists": superior_exists,
             "torrent.superior_edition_seeding": superior_seeding,
             "torrent.seeders": t.seeders,
             "torrent.leechers": t.leechers,
-            **hnr_fields(
-                t, now, min_seed_hours=policy.seeding.min_seed_hours, window_days=policy.seeding.seed_window_days
-            ),
+            **hnr_fields(t, now, min_seed_hours=min_seed_hours, window_days=window_days),
         }
         rows.append(Row("torrent", t.hash, own, shared))
     return tuple(rows)
