@@ -75,6 +75,7 @@ class _Layout:
     order: dict[str, int]
     rules_by_kind: dict[str, tuple[CompiledRule, ...]]
     flag_names: tuple[str, ...]
+    traces: TraceCache  # explanations by values, kept while the policy is
 
 
 _LAYOUTS: dict[int, _Layout] = {}
@@ -102,6 +103,7 @@ def _layout(policy: Policy) -> _Layout:
         {r.id: i for i, r in enumerate(policy.rules)},
         {k: tuple(v) for k, v in by_kind.items()},
         tuple(sorted({r.flag for r in policy.rules if r.flag})),
+        TraceCache(by_kind),
     )
     if len(_LAYOUTS) > 64:  # policies come and go (edits, tests, replays): stay bounded
         _LAYOUTS.clear()
@@ -185,23 +187,28 @@ def decide(policy: Policy, snapshot: FactSnapshot, *, now: datetime, evaluator: 
     verdicts = plan(policy, world, matches, ledger)
     candidates = {c.row.id: c for c in world.candidates}
     final_shared = {**world.shared, **{f"flags.{k}": v for k, v in flags.items()}}
-    rules_by_kind = _layout(policy).rules_by_kind
+    cache = _layout(policy).traces
     traces: dict[tuple[str, str], tuple[dict[str, object], ...]] = {}
-    cache = TraceCache()
+    ladders: dict[str, dict[str, object]] = {}
 
     def trace_of(row: Row) -> tuple[dict[str, object], ...]:
         key = (row.kind, row.id)
         if key not in traces:
-            full = row.with_shared(final_shared)
-            traces[key] = tuple(cache.trace(r, full) for r in rules_by_kind.get(row.kind, ()))
+            traces[key] = cache.traces(row.with_shared(final_shared))
         return traces[key]
+
+    def ladder_of(row: Row) -> dict[str, object]:
+        if row.kind != "candidate":
+            return {}
+        if row.id not in ladders:
+            ladders[row.id] = _ladder(candidates.get(row.id))
+        return ladders[row.id]
 
     records: list[DecisionRecord] = []
     items: list[Match | Verdict] = [*(m for m in matches if m.rule.flag or m.rule.block), *verdicts]
     for item in items:
         row = item.row if isinstance(item, Match) else item.match.row
-        cand = candidates.get(row.id) if row.kind == "candidate" else None
-        records.append(record_for(policy, now, item, trace_of(row), _ladder(cand)))
+        records.append(record_for(policy, now, item, trace_of(row), ladder_of(row)))
     for skipped in world.skipped:
         records.append(
             DecisionRecord.trusted(

@@ -52,13 +52,33 @@ class DecisionRecord(BaseModel):
 
     @classmethod
     def trusted(cls, **fields: Any) -> DecisionRecord:
-        """A record built by the engine from values it typed itself: not validated again
-        (validation copied every trace dict of every record, the larger part of a tick in a
-        year of simulation). Only the one check the types cannot carry is kept."""
+        """A record built by the engine from values it typed itself, not validated again:
+        validation copied every trace dict of every record, the larger part of a tick in a
+        year of simulation. Only the one check the types cannot carry is kept; the fields
+        are set as ``model_construct`` would, without its generic per-field machinery."""
         decided_at = fields["decided_at"]
         if not isinstance(decided_at, datetime) or decided_at.tzinfo is None:
             raise ValueError(f"decided_at must be a timezone-aware datetime, not {decided_at!r}")
-        return cls.model_construct(**fields)
+        unknown = fields.keys() - cls.model_fields.keys()
+        if unknown:
+            raise TypeError(f"not fields of a decision record: {sorted(unknown)}")
+        record = cls.__new__(cls)
+        values = {
+            name: fields[name] if name in fields else (factory() if factory else default)
+            for name, (factory, default) in _RECORD_DEFAULTS.items()
+        }
+        object.__setattr__(record, "__dict__", values)
+        object.__setattr__(record, "__pydantic_fields_set__", set(fields))
+        object.__setattr__(record, "__pydantic_extra__", None)
+        object.__setattr__(record, "__pydantic_private__", None)
+        return record
+
+
+# field → (default factory, default), in field order; required fields have neither
+_RECORD_DEFAULTS: dict[str, tuple[Any, Any]] = {
+    name: (info.default_factory, None if info.is_required() else info.default)
+    for name, info in DecisionRecord.model_fields.items()
+}
 
 
 class DecisionBatch(BaseModel):

@@ -9,7 +9,7 @@ property test holds them to it. Imports ``engine.rules``, ``engine.rows`` and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -229,23 +229,32 @@ def leaf_facts(node: Node) -> tuple[str, ...]:
 
 
 class TraceCache:
-    """Rule traces as dicts, shared between rows that show a rule the same values: a trace
-    depends only on the rule and the values of the facts it reads (types included, so
-    ``1`` and ``True`` stay apart). Lives for one ``decide`` call."""
+    """Rule traces as dicts, shared between rows that show the rules the same values: a
+    row's traces depend only on its kind's rules and the values of the facts they read
+    (types included, so ``1`` and ``True`` stay apart). One cache per policy: a book or
+    torrent that shows the same values cycle after cycle is explained once. Bounded.
+    The dicts are shared between records: never mutate them."""
 
-    def __init__(self) -> None:
-        self._facts: dict[str, tuple[str, ...]] = {}
-        self._traces: dict[tuple[object, ...], dict[str, object]] = {}
+    _LIMIT = 20_000
 
-    def trace(self, rule: CompiledRule, row: Row) -> dict[str, object]:
-        facts = self._facts.get(rule.id)
-        if facts is None:
-            facts = self._facts[rule.id] = leaf_facts(rule.condition)
-        values = tuple((type(v), v) for v in (row.get(f) for f in facts))
-        key = (rule.id, values)
+    def __init__(self, rules_by_kind: Mapping[str, Sequence[CompiledRule]]) -> None:
+        self._rules = {kind: tuple(rules) for kind, rules in rules_by_kind.items()}
+        self._facts = {
+            kind: tuple(dict.fromkeys(f for rule in rules for f in leaf_facts(rule.condition)))
+            for kind, rules in self._rules.items()
+        }
+        self._traces: dict[tuple[object, ...], tuple[dict[str, object], ...]] = {}
+
+    def traces(self, row: Row) -> tuple[dict[str, object], ...]:
+        """Every rule of the row's kind, explained against the row, in policy order."""
+        facts = self._facts.get(row.kind, ())
+        values = tuple(row.get(f) for f in facts)
+        key = (row.kind, values, tuple(map(type, values)))
         found = self._traces.get(key)
         if found is None:
-            found = self._traces[key] = explain(rule, row).to_dict()
+            if len(self._traces) >= self._LIMIT:
+                self._traces.clear()
+            found = self._traces[key] = tuple(explain(rule, row).to_dict() for rule in self._rules.get(row.kind, ()))
         return found
 
 
