@@ -95,6 +95,7 @@ def minify(item: Any) -> Any:
 
 class _Handler(QuietHandler):
     if_none_match: str | None = None
+
     def do_GET(self) -> None:
         self._handle("GET")
 

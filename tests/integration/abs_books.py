@@ -113,9 +113,7 @@ def split_mp3(root: Path, wav: Path, *, parts: int = 3) -> LibraryBook:
     folder = root / "Thomas Ashford" / "Harbour Trilogy" / "2 - A Harbour in Winter"
     third = audio_fixtures().wav_seconds(wav) / parts
     files = tuple(
-        encode_tagged(
-            wav, folder / f"Part {i + 1:02d}.mp3", start=i * third, length=None if i == parts - 1 else third
-        )
+        encode_tagged(wav, folder / f"Part {i + 1:02d}.mp3", start=i * third, length=None if i == parts - 1 else third)
         for i in range(parts)
     )
     return LibraryBook(folder, files, "A Harbour in Winter", "Thomas Ashford", series="Harbour Trilogy", sequence="2")
@@ -126,9 +124,7 @@ def chaptered_m4b(root: Path, wav: Path) -> LibraryBook:
     tags = {"album": "The Glass Orchard", "title": "The Glass Orchard", "artist": "Helen Marsh"}
     tags["composer"] = "Julia Whelan, Ray Porter"
     m4b = encode_tagged(wav, folder / "The Glass Orchard.m4b", tags=tags, chapters=3)
-    return LibraryBook(
-        folder, (m4b,), "The Glass Orchard", "Helen Marsh", ("Julia Whelan", "Ray Porter"), chapters=3
-    )
+    return LibraryBook(folder, (m4b,), "The Glass Orchard", "Helen Marsh", ("Julia Whelan", "Ray Porter"), chapters=3)
 
 
 def write_library(root: Path, wav: Path) -> dict[str, LibraryBook]:

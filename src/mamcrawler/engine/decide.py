@@ -23,6 +23,7 @@ from mamcrawler.engine.records import DecisionBatch, DecisionRecord, decision_id
 from mamcrawler.engine.rules.evaluators import REFERENCE, Evaluator, TraceCache
 from mamcrawler.engine.rules.rows import Row
 from mamcrawler.engine.rules.strata import flag_strata, in_strata
+from mamcrawler.engine.rules.trees import Scalar
 from mamcrawler.engine.world.catalogue import FIELDS
 from mamcrawler.engine.world.derive import Candidate, World, build_world
 from mamcrawler.facts import FactSnapshot, Source
@@ -119,8 +120,9 @@ def evaluate_layers(policy: Policy, world: World, evaluator: Evaluator) -> tuple
     flags = dict.fromkeys(layout.flag_names, False)
     matches: list[Match] = []
     layer_matches: list[Match] = []
+    rows = _RowsUnderFlags(world)
     for index, rules in enumerate(layout.strata):
-        found = _evaluate(rules, world, evaluator, layout.deps, flags)
+        found = _evaluate(rules, world, evaluator, layout.deps, rows.under(flags))
         layer_matches.extend(found)
         for m in found:
             if m.rule.flag:
@@ -132,17 +134,38 @@ def evaluate_layers(policy: Policy, world: World, evaluator: Evaluator) -> tuple
     return matches, flags
 
 
+class _RowsUnderFlags:
+    """The world's rows seen with the flags set so far. While no flag changes, every
+    stratum sees the same rows (built once, not once per stratum)."""
+
+    def __init__(self, world: World) -> None:
+        self._world = world
+        self._flags: dict[str, bool] | None = None
+        self._rows: dict[str, list[Row]] = {}
+        self.shared: dict[str, Scalar | None] = {}
+
+    def under(self, flags: dict[str, bool]) -> _RowsUnderFlags:
+        if flags != self._flags:
+            self._flags = dict(flags)
+            self.shared = {**self._world.shared, **{f"flags.{k}": v for k, v in flags.items()}}
+            self._rows = {}
+        return self
+
+    def of(self, kind: str) -> list[Row]:
+        found = self._rows.get(kind)
+        if found is None:
+            found = self._rows[kind] = [row.with_shared(self.shared) for row in _rows_of(self._world, kind)]
+        return found
+
+
 def _evaluate(
     rules: Sequence[CompiledRule],
     world: World,
     evaluator: Evaluator,
     deps: dict[str, frozenset[Source]],
-    flags: dict[str, bool],
+    rows_now: _RowsUnderFlags,
 ) -> list[Match]:
-    shared = {**world.shared, **{f"flags.{k}": v for k, v in flags.items()}}
-    rows = {
-        kind: [row.with_shared(shared) for row in _rows_of(world, kind)] for kind in {r.subject.value for r in rules}
-    }
+    rows = {kind: rows_now.of(kind) for kind in {r.subject.value for r in rules}}
     gapped = {r.id for r in rules if deps[r.id] & world.gapped}
     live = [r for r in rules if r.id not in gapped]
     found: dict[str, set[str]] = {}

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from mamcrawler.engine.policy.compiled import CompiledRule
+from mamcrawler.engine.rules.codegen import generated_predicate
 from mamcrawler.engine.rules.rows import Row
 from mamcrawler.engine.rules.trees import AllOf, AnyOf, Compare, Node, Op, Scalar, Value, compare, leaf_test
 
@@ -161,6 +162,11 @@ def split_shared(node: Node, kind: str) -> tuple[Node | None, Node | None]:
     return (AllOf(shared) if shared else None), (AllOf(own) if own else None)
 
 
+def _fast(node: Node) -> RowTest:
+    """The generated function for ``node`` (``engine.rules.codegen``), or its closures."""
+    return generated_predicate(node) or predicate(node)
+
+
 class ReferenceEvaluator:
     """Plain Python predicates over rows; the simulator's default for speed."""
 
@@ -174,34 +180,37 @@ class ReferenceEvaluator:
         cached = self._compiled.get(id(rule))
         if cached is None or cached[0] is not rule:
             shared, own = split_shared(rule.condition, rule.subject.value)
-            cached = (rule, predicate(shared) if shared else None, predicate(own) if own else None)
+            cached = (rule, _fast(shared) if shared else None, _fast(own) if own else None)
             if len(self._compiled) > 10_000:  # policies come and go (edits, tests): stay bounded
                 self._compiled.clear()
             self._compiled[id(rule)] = cached
         return cached[1], cached[2]
 
     def match(self, rules: Sequence[CompiledRule], rows: Sequence[Row]) -> set[tuple[str, str]]:
-        by_kind: dict[str, list[Row]] = {}
+        # Rows by kind, then by their mapping of cycle-wide values (rows of one cycle share
+        # one): the part of an ``all`` that reads only cycle-wide facts is the same for every
+        # row of such a group, so it is evaluated once per group, not once per row.
+        groups: dict[str, dict[int, list[Row]]] = {}
+        kind, shared, current = "", None, None  # rows come in runs of one kind and mapping
         for row in rows:
-            by_kind.setdefault(row.kind, []).append(row)
+            if current is None or row.kind is not kind or row.shared is not shared:
+                kind, shared = row.kind, row.shared
+                current = groups.setdefault(kind, {}).setdefault(id(shared), [])
+            current.append(row)
         found: set[tuple[str, str]] = set()
         for rule in rules:
-            kind_rows = by_kind.get(rule.subject.value, ())
-            if not kind_rows:
+            kind_groups = groups.get(rule.subject.value)
+            if not kind_groups:
                 continue
-            # The part of an ``all`` that reads only cycle-wide facts is the same for every
-            # row sharing one mapping of them: evaluated once per mapping.
             shared_test, test = self._tests(rule)
-            shared_ok: dict[int, bool] = {}  # by shared mapping: rows of one cycle share one
-            for row in kind_rows:
-                if shared_test is not None:
-                    ok = shared_ok.get(id(row.shared))
-                    if ok is None:
-                        ok = shared_ok[id(row.shared)] = shared_test(row)
-                    if not ok:
-                        continue
-                if test is None or test(row):
-                    found.add((rule.id, row.id))
+            rule_id = rule.id
+            for group in kind_groups.values():
+                if shared_test is not None and not shared_test(group[0]):
+                    continue
+                if test is None:
+                    found.update((rule_id, row.id) for row in group)
+                else:
+                    found.update((rule_id, row.id) for row in group if test(row))
         return found
 
 
