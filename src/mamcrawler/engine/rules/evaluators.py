@@ -238,32 +238,45 @@ def leaf_facts(node: Node) -> tuple[str, ...]:
 
 
 class TraceCache:
-    """Rule traces as dicts, shared between rows that show the rules the same values: a
-    row's traces depend only on its kind's rules and the values of the facts they read
-    (types included, so ``1`` and ``True`` stay apart). One cache per policy: a book or
-    torrent that shows the same values cycle after cycle is explained once. Bounded.
-    The dicts are shared between records: never mutate them."""
+    """Rule traces as dicts, shared between rows that show a rule the same values: a trace
+    depends only on the rule and the values of the facts it reads (types included, so
+    ``1`` and ``True`` stay apart). Kept per policy: a row showing its kind's rules the
+    same values as in an earlier cycle gets that cycle's traces in one lookup; any other
+    row is explained rule by rule, each rule once per set of values. Bounded. The dicts
+    are shared between records: never mutate them."""
 
     _LIMIT = 20_000
 
     def __init__(self, rules_by_kind: Mapping[str, Sequence[CompiledRule]]) -> None:
-        self._rules = {kind: tuple(rules) for kind, rules in rules_by_kind.items()}
-        self._facts = {
-            kind: tuple(dict.fromkeys(f for rule in rules for f in leaf_facts(rule.condition)))
-            for kind, rules in self._rules.items()
+        self._rules = {
+            kind: tuple((rule, leaf_facts(rule.condition)) for rule in rules) for kind, rules in rules_by_kind.items()
         }
-        self._traces: dict[tuple[object, ...], tuple[dict[str, object], ...]] = {}
+        self._facts = {
+            kind: tuple(dict.fromkeys(f for _, facts in rules for f in facts)) for kind, rules in self._rules.items()
+        }
+        self._rows: dict[tuple[object, ...], tuple[dict[str, object], ...]] = {}
+        self._by_rule: dict[tuple[object, ...], dict[str, object]] = {}
 
     def traces(self, row: Row) -> tuple[dict[str, object], ...]:
         """Every rule of the row's kind, explained against the row, in policy order."""
-        facts = self._facts.get(row.kind, ())
-        values = tuple(row.get(f) for f in facts)
+        values = tuple(row.get(f) for f in self._facts.get(row.kind, ()))
         key = (row.kind, values, tuple(map(type, values)))
-        found = self._traces.get(key)
+        found = self._rows.get(key)
         if found is None:
-            if len(self._traces) >= self._LIMIT:
-                self._traces.clear()
-            found = self._traces[key] = tuple(explain(rule, row).to_dict() for rule in self._rules.get(row.kind, ()))
+            if len(self._rows) >= self._LIMIT:
+                self._rows.clear()
+            found = self._rows[key] = tuple(
+                self._trace(rule, facts, row) for rule, facts in self._rules.get(row.kind, ())
+            )
+        return found
+
+    def _trace(self, rule: CompiledRule, facts: tuple[str, ...], row: Row) -> dict[str, object]:
+        key = (rule.id, tuple((type(v), v) for v in (row.get(f) for f in facts)))
+        found = self._by_rule.get(key)
+        if found is None:
+            if len(self._by_rule) >= self._LIMIT:
+                self._by_rule.clear()
+            found = self._by_rule[key] = explain(rule, row).to_dict()
         return found
 
 
