@@ -26,6 +26,7 @@ from mamcrawler.engine.rules.strata import flag_strata, in_strata
 from mamcrawler.engine.rules.trees import Scalar
 from mamcrawler.engine.world.catalogue import FIELDS
 from mamcrawler.engine.world.derive import Candidate, World, build_world
+from mamcrawler.engine.world.order import in_canonical_order
 from mamcrawler.facts import FactSnapshot, Source
 
 
@@ -204,6 +205,7 @@ def _ladder(candidate: Candidate | None) -> dict[str, object]:
 
 def decide(policy: Policy, snapshot: FactSnapshot, *, now: datetime, evaluator: Evaluator = REFERENCE) -> DecisionBatch:
     """Decide what to do about ``snapshot`` under ``policy`` at ``now``."""
+    snapshot = in_canonical_order(snapshot)  # the order facts were listed in never matters
     world = build_world(policy, snapshot, now)
     matches, flags = evaluate_layers(policy, world, evaluator)
     ledger = Ledger.open(policy, world, snapshot.memory)
