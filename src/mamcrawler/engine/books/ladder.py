@@ -78,7 +78,21 @@ def _part(step: LadderStep, edition: Edition, params: QualityParams) -> int:
 
 
 def ladder_key(edition: Edition, params: QualityParams) -> LadderKey:
-    return LadderKey(tuple(_part(step, edition, params) for step in params.ladder), params.ladder)
+    """The edition's key under ``params``. Facts are immutable, so the key of one edition
+    object under one parameter object is computed once (a listing or library item that
+    stays the same object from cycle to cycle is not re-scored every cycle). Bounded."""
+    cache_key = (id(edition), id(params))
+    found = _KEYS.get(cache_key)
+    if found is not None and found[0] is edition and found[1] is params:
+        return found[2]
+    key = LadderKey(tuple(_part(step, edition, params) for step in params.ladder), params.ladder)
+    if len(_KEYS) >= 50_000:
+        _KEYS.clear()
+    _KEYS[cache_key] = (edition, params, key)
+    return key
+
+
+_KEYS: dict[tuple[int, int], tuple[Edition, QualityParams, LadderKey]] = {}
 
 
 def rejection(release: Release, params: QualityParams) -> Rejection | None:
