@@ -152,6 +152,27 @@ def plan(policy: Policy, world: World, matches: list[Match], ledger: Ledger) -> 
     return verdicts
 
 
+_ACTION_TEXT: dict[Action, str] = {}
+
+
+def _actions_text(actions: tuple[Action, ...]) -> str:
+    """``json.dumps([a.model_dump(mode="json") …], sort_keys=True)``, each action's text
+    kept by value (actions are frozen; the same proposal recurs cycle after cycle). Part
+    of every decision id, so it must not change."""
+    parts = []
+    for action in actions:
+        try:
+            text = _ACTION_TEXT.get(action)
+        except TypeError:  # an action with an unhashable field: written out every time
+            text = json.dumps(action.model_dump(mode="json"), sort_keys=True)
+        if text is None:
+            if len(_ACTION_TEXT) >= 20_000:
+                _ACTION_TEXT.clear()
+            text = _ACTION_TEXT[action] = json.dumps(action.model_dump(mode="json"), sort_keys=True)
+        parts.append(text)
+    return "[" + ", ".join(parts) + "]"
+
+
 def record_for(
     policy: Policy,
     now: datetime,
@@ -167,7 +188,7 @@ def record_for(
         m, actions, blocked_by, caps = verdict_or_match, (), None, ()
         outcome = "flag" if m.rule.flag and m.rule.block is None else "block"
         reason = "fact_unavailable" if m.forced else m.rule.reason
-    body = json.dumps([a.model_dump(mode="json") for a in actions], sort_keys=True) + outcome
+    body = _actions_text(actions) + outcome
     return DecisionRecord.trusted(
         decision_id=decision_id(policy.content_hash, now, m.rule.id, m.row.kind, m.row.id, body),
         policy_hash=policy.content_hash,
