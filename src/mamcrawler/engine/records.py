@@ -59,14 +59,15 @@ class DecisionRecord(BaseModel):
         decided_at = fields["decided_at"]
         if not isinstance(decided_at, datetime) or decided_at.tzinfo is None:
             raise ValueError(f"decided_at must be a timezone-aware datetime, not {decided_at!r}")
-        unknown = fields.keys() - cls.model_fields.keys()
-        if unknown:
-            raise TypeError(f"not fields of a decision record: {sorted(unknown)}")
+        unknown, missing = fields.keys() - _RECORD_FIELDS, _RECORD_REQUIRED - fields.keys()
+        if unknown or missing:
+            raise TypeError(f"decision record: unknown fields {sorted(unknown)}, missing {sorted(missing)}")
         record = cls.__new__(cls)
-        values = {
-            name: fields[name] if name in fields else (factory() if factory else default)
-            for name, (factory, default) in _RECORD_DEFAULTS.items()
-        }
+        values = dict(_RECORD_BASE)  # every field, in field order
+        values.update(fields)
+        for name, factory in _RECORD_FACTORIES.items():
+            if name not in fields:
+                values[name] = factory()
         object.__setattr__(record, "__dict__", values)
         object.__setattr__(record, "__pydantic_fields_set__", set(fields))
         object.__setattr__(record, "__pydantic_extra__", None)
@@ -74,10 +75,16 @@ class DecisionRecord(BaseModel):
         return record
 
 
-# field → (default factory, default), in field order; required fields have neither
-_RECORD_DEFAULTS: dict[str, tuple[Any, Any]] = {
-    name: (info.default_factory, None if info.is_required() else info.default)
+# Every field with its default, in field order (required ones and factories hold None
+# until set); the fields whose default is a factory (a fresh one per record).
+_RECORD_FIELDS = frozenset(DecisionRecord.model_fields)
+_RECORD_REQUIRED = frozenset(name for name, info in DecisionRecord.model_fields.items() if info.is_required())
+_RECORD_BASE: dict[str, Any] = {
+    name: None if info.is_required() or info.default_factory is not None else info.default
     for name, info in DecisionRecord.model_fields.items()
+}
+_RECORD_FACTORIES: dict[str, Any] = {
+    name: info.default_factory for name, info in DecisionRecord.model_fields.items() if info.default_factory is not None
 }
 
 
