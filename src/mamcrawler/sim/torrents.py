@@ -43,39 +43,53 @@ class SimTorrent:
     tags: tuple[str, ...] = ()
     _last_fact: Torrent | None = field(default=None, repr=False, compare=False)
     _last_values: tuple[object, ...] = field(default=(), repr=False, compare=False)
+    _window_sum: float | None = field(default=None, repr=False, compare=False)
 
     @property
     def complete(self) -> bool:
         return self.progress >= 1.0
 
     def uploaded_30d(self) -> float:
-        return sum(self.window) + self.today_upload
+        if self._window_sum is None:  # the window moves once a day; today's upload every tick
+            self._window_sum = sum(self.window)
+        return self._window_sum + self.today_upload
+
+    def start_window(self, per_day: float) -> None:
+        """The 30-day window of a torrent that was already seeding when the scenario starts."""
+        self.window.extend([per_day] * 30)
+        self._window_sum = None
+
+    def roll_day(self) -> None:
+        """Midnight: today's upload joins the 30-day window (its oldest day drops out)."""
+        self.window.append(self.today_upload)
+        self.today_upload = 0.0
+        self._window_sum = None
 
     def fact(self) -> Torrent:
         """The torrent as the client reports it. Hot path: the fact of the previous tick is
-        copied with only the fields that move, and reused when nothing moved."""
-        moving = {
-            "state": self.state,
-            "progress": self.progress,
-            "ratio": round(self.uploaded_bytes / self.size_bytes, 6) if self.size_bytes else 0.0,
-            "uploaded_bytes": int(self.uploaded_bytes),
-            "uploaded_30d_bytes": int(self.uploaded_30d()),
-            "seeding_seconds": int(self.seeding_seconds),
-            "stalled_seconds": int(self.stalled_seconds),
-            "seeders": self.seeders,
-            "leechers": self.leechers,
-            "tags": self.tags,
-            "paused_by": self.paused_by,
-            "free": self.free,
-            "book_key": self.book_key,
-            "completed_at": self.completed_at,
-        }
+        reused when nothing it reports moved, else copied with the moving fields replaced."""
+        up, size = self.uploaded_bytes, self.size_bytes
+        values = (
+            self.state,
+            self.progress,
+            round(up / size, 6) if size else 0.0,
+            int(up),
+            int(self.uploaded_30d()),
+            int(self.seeding_seconds),
+            int(self.stalled_seconds),
+            self.seeders,
+            self.leechers,
+            self.tags,
+            self.paused_by,
+            self.free,
+            self.book_key,
+            self.completed_at,
+        )
         last = self._last_fact
-        fact: Torrent
-        values = tuple(moving.values())
-        if values == self._last_values and last is not None:
+        if last is not None and values == self._last_values:
             return last
         self._last_values = values
+        moving: dict[str, object] = dict(zip(_MOVING, values, strict=True))
         if last is None:
             fixed = {
                 "hash": self.hash,
@@ -91,6 +105,25 @@ class SimTorrent:
             fact = _moved(last, moving)
         self._last_fact = fact
         return fact
+
+
+# The fields of a torrent's fact that move, in the order ``SimTorrent.fact`` reads them.
+_MOVING = (
+    "state",
+    "progress",
+    "ratio",
+    "uploaded_bytes",
+    "uploaded_30d_bytes",
+    "seeding_seconds",
+    "stalled_seconds",
+    "seeders",
+    "leechers",
+    "tags",
+    "paused_by",
+    "free",
+    "book_key",
+    "completed_at",
+)
 
 
 def _moved(last: Torrent, moving: dict[str, object]) -> Torrent:

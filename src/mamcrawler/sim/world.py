@@ -163,7 +163,7 @@ class World:
         month = spec.uploaded_30d_gib
         if month is None:
             month = spec.leechers * rates.upload_mib_per_leecher_hour * 24 * 30 * MIB / GIB
-        t.window.extend([month * GIB / 30] * 30)
+        t.start_window(month * GIB / 30)
         t.uploaded_bytes = month * GIB
         self.torrents[t.hash] = t
         self.names[t.hash] = t.name
@@ -353,8 +353,7 @@ class World:
             update={"downloads_today": 0, "points_spent_today": 0, "purchases_today": 0, "vip_purchases_today": 0}
         )
         for t in self.torrents.values():
-            t.window.append(t.today_upload)
-            t.today_upload = 0.0
+            t.roll_day()
 
     def _no_seeders(self, t: SimTorrent) -> bool:
         if t.complete:
