@@ -146,3 +146,16 @@ def test_a_fact_keeps_to_durables_cap_when_earlier_calls_read_many_own_fields() 
     assert evaluator.match([wide], rows) == {("wide", "t1")}
     many = rule(AllOf((*(Compare(f, Op.GE, 0) for f in shared), Compare("torrent.f3", Op.EQ, 3))), "many")
     assert evaluator.match([many], rows) == REFERENCE.match([many], rows) == {("many", "t1")}
+
+
+def test_calls_where_nothing_matches_leave_no_state_behind() -> None:
+    # durable keeps 1024 sessions per ruleset: one left behind per call would fail the
+    # 1025th call with the same rules (a daemon cycle, days in); and deleting a session
+    # in which no rule ever fired could abort the process (see durable._Session)
+    plain = [rule(Compare("torrent.x", Op.EQ, 5))]
+    gated = [rule(AllOf((Compare("account.ratio", Op.GT, 1), Compare("torrent.x", Op.EQ, 5))))]
+    never = [rule(AllOf((Compare("account.ratio", Op.GT, 9), Compare("torrent.x", Op.EQ, 5))))]
+    rows = [Row("torrent", "t1", {"torrent.x": 1}, {"account.ratio": 1.5})]
+    for _ in range(1100):
+        assert DURABLE.match(plain, rows) == DURABLE.match(gated, rows) == DURABLE.match(never, rows) == set()
+    assert DURABLE.match(plain, [row(5)]) == {("r", "t1")}

@@ -33,9 +33,15 @@ for each next one until none is left — with no Python action run: a fired rule
 all we record (the fired fact is the one just asserted; checked). Facts get a unique
 string ``id`` (duplicates are otherwise rejected); facts are asserted one at a time (one
 unmatched fact fails a whole batch, and an unmatched fact answers "not handled", which
-here means "no match"); each ruleset use gets a fresh ``sid`` whose state is deleted
-afterwards — but only once it has state: deleting a sid that never got state crashes the
-C core. Imports durable_rules and sibling modules."""
+here means "no match"); a fact has at most 254 properties (error 302 beyond). Each
+ruleset use gets a fresh ``sid``; a sid gets state with its first fact, matched or not,
+and that state holds one of the ruleset's 1024 state slots until deleted (kept, the 1025th
+sid fails with MemoryError: days into a daemon's life if every call with no match left
+one). A fresh state's action context is uninitialised memory that deleting the state
+frees — the abort that was once read as "deleting a sid that never got state crashes" —
+and running one action clears it; so every session opens with a fact that fires the
+ruleset's ``open`` rule, and its state is always deleted afterwards (``_Session``).
+Imports durable_rules and sibling modules."""
 
 from __future__ import annotations
 
@@ -70,6 +76,7 @@ _core: Any = durable_engine.durable_rules_engine  # the C core durable's engine.
 _NEVER = {"$ex": {"x_never_present": 1}}
 _OPS = {Op.EQ: "$eq", Op.NE: "$neq", Op.LT: "$lt", Op.LE: "$lte", Op.GT: "$gt", Op.GE: "$gte"}
 _GATE_KIND = "x_shared"  # the x_kind of the one fact of shared values
+_OPEN_KIND, _OPEN_RULE = "x_open", "open"  # the fact and rule that open a session (``_Session``)
 
 
 def _leaf(fact: str, op: Op, value: Scalar) -> dict[str, Any]:
@@ -144,7 +151,8 @@ class _Compiled:
 
 @dataclass(frozen=True)
 class _Ruleset:
-    """A ruleset in the C core: rule ``r<i>`` is ``tests[i]``."""
+    """A ruleset in the C core: rule ``r<i>`` is ``tests[i]``, and the rule ``open`` opens
+    every session."""
 
     handle: int
     tests: tuple[_Test, ...]
@@ -153,23 +161,38 @@ class _Ruleset:
 
 class _Session:
     """One fresh sid on one ruleset: facts asserted one at a time, each answering the
-    indexes of the rules it fired; the sid's state is deleted on leaving (if it has any)."""
+    indexes of the rules it fired; the sid's state is deleted on leaving.
+
+    A sid's state is made with its first fact, with an action context left uninitialised
+    that deleting the state frees — an abort, or not, depending on what the memory held —
+    and that running an action sets and clears. So a session opens with a fact that fires
+    the ruleset's opening rule: from then on its state can be deleted, and always is."""
 
     def __init__(self, ruleset: _Ruleset, sid: str) -> None:
         self.ruleset = ruleset
         self.sid = sid
-        self._has_state = False
+        self._opened = False
 
     def __enter__(self) -> _Session:
+        opened = self._fired_names(fact_text(f"{self.sid}-open", self.sid, f',"x_kind":"{_OPEN_KIND}"'))
+        self._opened = True  # the state exists, with its action context cleared
+        if opened != [_OPEN_RULE]:
+            self.__exit__(None, None, None)
+            raise RuntimeError(f"durable-rules did not open session {self.sid}: {opened}")
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        if self._has_state:  # deleting a sid that never got state crashes the C core
+        if self._opened:
+            self._opened = False
             _core.delete_state(self.ruleset.handle, self.sid)
 
     def fire(self, text: str) -> list[int]:
+        """Assert one fact: the indexes of the rules ``r<i>`` it fired."""
+        return [int(name[1:]) for name in self._fired_names(text)]
+
+    def _fired_names(self, text: str) -> list[str]:
         handle = self.ruleset.handle
         result = _core.assert_fact(handle, text)
         code = result[0]
@@ -177,13 +200,12 @@ class _Session:
             return []
         if code == 2:
             raise RuntimeError(f"durable-rules has seen this fact before: {text[:200]}")
-        self._has_state = True
         state_handle = 0 if code == 3 else result[1]  # as Ruleset._handle_result
         started = _core.start_action_for_state(handle, state_handle)
         if not started:
             return []
         state, message = started
-        fired: list[int] = []
+        fired: list[str] = []
         while message:
             fired.append(_fired_rule(message, text))
             _core.update_state(handle, state)
@@ -191,12 +213,12 @@ class _Session:
         return fired
 
 
-def _fired_rule(message: str, text: str) -> int:
-    """The index of the rule in an action message ``{"r<i>":{"m":<fact>}}``."""
+def _fired_rule(message: str, text: str) -> str:
+    """The rule name in an action message ``{"<rule>":{"m":<fact>}}``."""
     name = message[2 : message.index('"', 2)]
-    if not (name.startswith("r") and message.endswith(f':{{"m":{text}}}}}')):
+    if not message.endswith(f':{{"m":{text}}}}}'):
         raise RuntimeError(f"durable-rules fired on another fact than the one asserted: {message[:200]}")
-    return int(name[1:])
+    return name
 
 
 def _by_shared(rows: Sequence[Row]) -> Iterator[tuple[Mapping[str, Scalar | None], list[Row]]]:
@@ -239,9 +261,10 @@ class DurableEvaluator:
         name = "mc_" + hashlib.sha256("\n".join(t.text for t in tests).encode()).hexdigest()[:24]
         found = cls._rulesets.get(name)
         if found is None:
-            definition = {
+            definition: dict[str, Any] = {
                 f"r{i}": {"all": [{"m": {"$and": [{"x_kind": t.kind}, t.expression]}}]} for i, t in enumerate(tests)
             }
+            definition[_OPEN_RULE] = {"all": [{"m": {"x_kind": _OPEN_KIND}}]}
             handle = _core.create_ruleset(name, json.dumps(definition, ensure_ascii=False))
             fields = tuple(sorted({f for t in tests for f in t.fields}))
             found = cls._rulesets[name] = _Ruleset(handle, tuple(tests), fields)
