@@ -16,11 +16,13 @@ How the semantics of ``engine.rules.compare`` are kept exactly:
 
 What is asserted: the part of a rule's top-level ``all`` that reads only cycle-wide facts
 (``evaluators.split_shared``) is the same for every row sharing one mapping of them, so
-durable first matches those parts on one *gate* fact made of the shared values; a rule
-whose shared part does not fire is left out of the call's ruleset, and rows of a kind no
-remaining rule is about are not asserted at all (none could match). The remaining rules
-are matched whole — shared part included — on one fact per row. Like the reference
-evaluator this relies on a row's own mapping holding only its kind's ``<kind>.*`` facts.
+durable first matches those parts on one *gate* fact made of the shared values. Rows of a
+kind whose every rule has a shared part that does not fire cannot match and are not
+asserted; the rows of the other kinds are matched against every rule of the call about
+them, whole — shared part included — one fact per row (so the C core, which never drops
+a ruleset, gets a few per stratum, not one per combination of gate results). Like the
+reference evaluator this relies on a row's own mapping holding only its kind's
+``<kind>.*`` facts.
 
 Engine facts measured here (2.0.28): every ``durable.engine.Host`` starts two dispatcher
 threads that never stop and may run actions behind our back — so no ``Host`` is made:
@@ -278,28 +280,29 @@ class DurableEvaluator:
             readable = {field for c in compiled for field in c.whole.fields}
             found: set[tuple[str, str]] = set()
             for shared, group in _by_shared(rows):
-                live = self._live(compiled, group, shared)
-                live_kinds = {test.kind for test in live}
-                asserted = [row for row in group if row.kind in live_kinds]  # no other row can match
+                kinds = self._kinds_that_can_match(compiled, group, shared)
+                asserted = [row for row in group if row.kind in kinds]  # no other row can match
                 if asserted:
-                    found |= self._match_rows(live, asserted, shared, readable)
+                    tests = [c.whole for c in compiled if c.whole.kind in kinds]
+                    found |= self._match_rows(tests, asserted, shared, readable)
             return found
 
-    def _live(
+    def _kinds_that_can_match(
         self, compiled: Sequence[_Compiled], rows: Sequence[Row], shared: Mapping[str, Scalar | None]
-    ) -> list[_Test]:
-        """The rules about a kind of ``rows`` whose shared part durable fires on the shared
-        values, or that have none."""
+    ) -> set[str]:
+        """The kinds of ``rows`` with a rule that has no shared part, or one that durable
+        fires on the shared values (for the other kinds no row can match)."""
         kinds = {row.kind for row in rows}
         compiled = [c for c in compiled if c.whole.kind in kinds]
-        gated = [(i, c.shared) for i, c in enumerate(compiled) if c.shared is not None]
+        open_kinds = {c.whole.kind for c in compiled if c.shared is None}
+        gated = [c for c in compiled if c.shared is not None and c.whole.kind not in open_kinds]
         if not gated:
-            return [c.whole for c in compiled]
-        gate = self._ruleset([test for _, test in gated])
+            return open_kinds
+        gate = self._ruleset([c.shared for c in gated if c.shared is not None])
         with _Session(gate, f"g{next(self._sids)}") as session:
             body = f',"x_kind":"{_GATE_KIND}"' + fragment(shared, gate.fields)
-            passed = {gated[g][0] for g in session.fire(fact_text(f"{session.sid}-0", session.sid, body))}
-        return [c.whole for i, c in enumerate(compiled) if c.shared is None or i in passed]
+            fired = session.fire(fact_text(f"{session.sid}-0", session.sid, body))
+        return open_kinds | {gated[i].whole.kind for i in fired}
 
     def _match_rows(
         self, tests: Sequence[_Test], rows: Sequence[Row], shared: Mapping[str, Scalar | None], readable: set[str]
