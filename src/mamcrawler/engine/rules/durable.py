@@ -224,7 +224,8 @@ def _fired_rule(message: str, text: str) -> str:
 
 
 def _by_shared(rows: Sequence[Row]) -> Iterator[tuple[Mapping[str, Scalar | None], list[Row]]]:
-    """Rows grouped by their shared mapping (one per call in ``decide``), first seen first."""
+    """Rows grouped by their shared mapping object, first seen first: one group per call in
+    ``decide`` (a caller giving every row a mapping of its own gets a session per row)."""
     groups: dict[int, tuple[Mapping[str, Scalar | None], list[Row]]] = {}
     for row in rows:
         group = groups.get(id(row.shared))
