@@ -125,7 +125,9 @@ class OwnFragments:
     call that encoded rows of that kind (a call replaces the generation, so at most one
     call's rows per kind are held). An entry is used only for the very object it was made
     from, with the same row kind and id, and encodes the own fields any rule matched so far
-    reads (*readable*: it only grows, and entries made for a smaller one are made again)."""
+    reads (*readable*: it only grows, and entries made for a smaller one are made again).
+    Rows are values: an own mapping changed in place after a call would not be seen (the
+    world builders make new ones every cycle)."""
 
     def __init__(self) -> None:
         self._generations: dict[str, dict[int, _Own]] = {}
