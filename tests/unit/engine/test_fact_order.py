@@ -1,10 +1,14 @@
 """decide() never depends on the order in which facts were listed — also where two facts
 claim the same thing (two library items on one torrent, as a library rescan can leave),
-which is the order the store hands a recorded cycle back in for replay."""
+which is the order the store hands a recorded cycle back in for replay — and leaves the
+process's cyclic garbage collector as it found it."""
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from mamcrawler.engine import decide, load_policy
 from mamcrawler.facts import Account, FactSnapshot, LibraryItem, Release, Torrent, TorrentState, UserClass
@@ -56,3 +60,19 @@ def test_two_library_items_on_one_torrent_decide_the_same_in_either_order() -> N
     forward = decide(policy, _snapshot(reverse=False), now=NOW)
     backward = decide(policy, _snapshot(reverse=True), now=NOW)
     assert forward.to_jsonl() == backward.to_jsonl()
+
+
+def test_the_cyclic_collector_is_resumed_after_a_decision_even_a_failed_one() -> None:
+    policy = load_policy("policies")
+    assert gc.isenabled()
+    decide(policy, _snapshot(reverse=False), now=NOW)
+    assert gc.isenabled()
+    with pytest.raises(TypeError):  # a naive time cannot be compared with the facts' times
+        decide(policy, _snapshot(reverse=False), now=datetime(2026, 11, 25, 12))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        decide(policy, _snapshot(reverse=False), now=NOW)
+        assert not gc.isenabled()  # not resumed by a call that did not pause it
+    finally:
+        gc.enable()
