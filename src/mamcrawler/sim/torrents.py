@@ -89,20 +89,20 @@ class SimTorrent:
         if last is not None and values == self._last_values:
             return last
         self._last_values = values
-        moving: dict[str, object] = dict(zip(_MOVING, values, strict=True))
-        if last is None:
-            fixed = {
-                "hash": self.hash,
-                "name": self.name,
-                "size_bytes": self.size_bytes,
-                "points_per_hour": self.points_per_hour,
-                "category": "audiobooks",
-                "added_by_mamcrawler": self.added_by_mamcrawler,
-                "release_id": self.release_id,
-            }
-            fact = Torrent(**fixed, **moving)
-        else:
-            fact = _moved(last, moving)
+        if last is not None:
+            fact = _moved(last, values)
+            self._last_fact = fact
+            return fact
+        fixed = {
+            "hash": self.hash,
+            "name": self.name,
+            "size_bytes": self.size_bytes,
+            "points_per_hour": self.points_per_hour,
+            "category": "audiobooks",
+            "added_by_mamcrawler": self.added_by_mamcrawler,
+            "release_id": self.release_id,
+        }
+        fact = Torrent(**fixed, **dict(zip(_MOVING, values, strict=True)))  # the first: validated
         self._last_fact = fact
         return fact
 
@@ -126,13 +126,20 @@ _MOVING = (
 )
 
 
-def _moved(last: Torrent, moving: dict[str, object]) -> Torrent:
-    """``last.model_copy(update=moving)`` without the generic copy machinery (the hot path
-    of every tick): the simulator's own values, already of the fields' types."""
-    fact = Torrent.__new__(Torrent)
-    object.__setattr__(fact, "__dict__", {**last.__dict__, **moving})
+def _moved(last: Torrent, values: tuple[object, ...]) -> Torrent:
+    """``last.model_copy(update=…)`` without the generic copy machinery (the hot path of
+    every tick): the simulator's own values, already of the fields' types, in the order of
+    ``_MOVING``."""
+    fields = last.__dict__.copy()
+    fields.update(zip(_MOVING, values))  # noqa: B905 — same length by construction
+    fact = _new_torrent(Torrent)
+    _set(fact, "__dict__", fields)
     # The first fact was built with every moving field, so its fields-set already has them all.
-    object.__setattr__(fact, "__pydantic_fields_set__", last.__pydantic_fields_set__)
-    object.__setattr__(fact, "__pydantic_extra__", None)
-    object.__setattr__(fact, "__pydantic_private__", None)
+    _set(fact, "__pydantic_fields_set__", last.__pydantic_fields_set__)
+    _set(fact, "__pydantic_extra__", None)
+    _set(fact, "__pydantic_private__", None)
     return fact
+
+
+_new_torrent = object.__new__
+_set = object.__setattr__
