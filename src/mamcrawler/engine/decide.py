@@ -19,6 +19,7 @@ from datetime import datetime
 
 from mamcrawler.engine.actions import action_class
 from mamcrawler.engine.guards import Ledger
+from mamcrawler.engine.memo import IdentityMemo
 from mamcrawler.engine.planner import Match, Verdict, plan, record_for
 from mamcrawler.engine.policy.compiled import CompiledRule, Policy
 from mamcrawler.engine.records import DecisionBatch, DecisionRecord, decision_id
@@ -28,7 +29,6 @@ from mamcrawler.engine.rules.strata import flag_strata, in_strata
 from mamcrawler.engine.rules.trees import Scalar
 from mamcrawler.engine.world.catalogue import FIELDS
 from mamcrawler.engine.world.derive import Candidate, World, build_world
-from mamcrawler.engine.world.order import in_canonical_order
 from mamcrawler.facts import FactSnapshot, Source
 
 
@@ -72,7 +72,6 @@ class _Layout:
     rules by layer and stratum, each rule's sources and position, rules by subject kind.
     Computed once per policy object (a cycle, or a tick of the simulator, reuses it)."""
 
-    policy: Policy
     strata: tuple[tuple[CompiledRule, ...], ...]  # every layer's strata, in evaluation order
     layer_ends: frozenset[int]  # indexes in ``strata`` after which a layer's matches are sorted
     deps: dict[str, frozenset[Source]]
@@ -82,13 +81,14 @@ class _Layout:
     traces: TraceCache  # explanations by values, kept while the policy is
 
 
-_LAYOUTS: dict[int, _Layout] = {}
+_LAYOUTS: IdentityMemo[_Layout] = IdentityMemo(64)  # policies come and go (edits, tests, replays)
 
 
 def _layout(policy: Policy) -> _Layout:
-    found = _LAYOUTS.get(id(policy))
-    if found is not None and found.policy is policy:
-        return found
+    return _LAYOUTS.get((policy,), lambda: _layout_of(policy))
+
+
+def _layout_of(policy: Policy) -> _Layout:
     strata, _ = flag_strata(policy.rules)
     groups: list[tuple[CompiledRule, ...]] = []
     ends: set[int] = set()
@@ -99,8 +99,7 @@ def _layout(policy: Policy) -> _Layout:
     by_kind: dict[str, list[CompiledRule]] = {}
     for rule in policy.rules:
         by_kind.setdefault(rule.subject.value, []).append(rule)
-    layout = _Layout(
-        policy,
+    return _Layout(
         tuple(groups),
         frozenset(ends),
         rule_sources(policy),
@@ -109,10 +108,6 @@ def _layout(policy: Policy) -> _Layout:
         tuple(sorted({r.flag for r in policy.rules if r.flag})),
         TraceCache(by_kind),
     )
-    if len(_LAYOUTS) > 64:  # policies come and go (edits, tests, replays): stay bounded
-        _LAYOUTS.clear()
-    _LAYOUTS[id(policy)] = layout
-    return layout
 
 
 def evaluate_layers(policy: Policy, world: World, evaluator: Evaluator) -> tuple[list[Match], dict[str, bool]]:
@@ -228,7 +223,6 @@ def decide(policy: Policy, snapshot: FactSnapshot, *, now: datetime, evaluator: 
 
 
 def _decide(policy: Policy, snapshot: FactSnapshot, now: datetime, evaluator: Evaluator) -> DecisionBatch:
-    snapshot = in_canonical_order(snapshot)  # the order facts were listed in never matters
     world = build_world(policy, snapshot, now)
     matches, flags = evaluate_layers(policy, world, evaluator)
     ledger = Ledger.open(policy, world, snapshot.memory)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mamcrawler.engine.memo import IdentityMemo
 from mamcrawler.engine.policy.params import FreeFirstParams, LadderStep, QualityParams
 from mamcrawler.facts import LibraryItem, Release
 
@@ -78,21 +79,15 @@ def _part(step: LadderStep, edition: Edition, params: QualityParams) -> int:
 
 
 def ladder_key(edition: Edition, params: QualityParams) -> LadderKey:
-    """The edition's key under ``params``. Facts are immutable, so the key of one edition
-    object under one parameter object is computed once (a listing or library item that
-    stays the same object from cycle to cycle is not re-scored every cycle). Bounded."""
-    cache_key = (id(edition), id(params))
-    found = _KEYS.get(cache_key)
-    if found is not None and found[0] is edition and found[1] is params:
-        return found[2]
-    key = LadderKey(tuple(_part(step, edition, params) for step in params.ladder), params.ladder)
-    if len(_KEYS) >= 50_000:
-        _KEYS.clear()
-    _KEYS[cache_key] = (edition, params, key)
-    return key
+    """The edition's key under ``params``, computed once per edition object and parameter
+    object (listings and library items usually stay the same objects from cycle to cycle)."""
+    return _KEYS.get(
+        (edition, params),
+        lambda: LadderKey(tuple(_part(step, edition, params) for step in params.ladder), params.ladder),
+    )
 
 
-_KEYS: dict[tuple[int, int], tuple[Edition, QualityParams, LadderKey]] = {}
+_KEYS: IdentityMemo[LadderKey] = IdentityMemo(50_000)
 
 
 def rejection(release: Release, params: QualityParams) -> Rejection | None:

@@ -16,6 +16,7 @@ from mamcrawler.engine.books.ladder import (
     deciding_step,
     rejection,
 )
+from mamcrawler.engine.memo import IdentityMemo
 from mamcrawler.engine.policy.params import FreeFirstParams, QualityParams
 from mamcrawler.facts import Release
 
@@ -51,7 +52,7 @@ def _inverse(text: str) -> str:
     return "".join(chr(0x10FFFF - ord(c)) for c in text)
 
 
-_SELECTIONS: dict[tuple[int, ...], tuple[tuple[object, ...], Selection | NoSelection]] = {}
+_SELECTIONS: IdentityMemo[Selection | NoSelection] = IdentityMemo(20_000)
 
 
 def select_release(
@@ -59,17 +60,8 @@ def select_release(
 ) -> Selection | NoSelection:
     """The one release §5/§7 chooses among a book's listings. Pure, and kept for the same
     listing objects under the same parameter objects (a book's listings usually stay the
-    same objects from cycle to cycle). Bounded."""
-    inputs = (*releases, quality, free_first)
-    key = tuple(id(x) for x in inputs)
-    found = _SELECTIONS.get(key)
-    if found is not None and all(a is b for a, b in zip(found[0], inputs, strict=True)):
-        return found[1]
-    selection = _select(releases, quality, free_first)
-    if len(_SELECTIONS) >= 20_000:
-        _SELECTIONS.clear()
-    _SELECTIONS[key] = (inputs, selection)
-    return selection
+    same objects from cycle to cycle)."""
+    return _SELECTIONS.get((*releases, quality, free_first), lambda: _select(releases, quality, free_first))
 
 
 def _select(

@@ -58,6 +58,7 @@ from typing import Any, ClassVar
 
 from durable import engine as durable_engine
 
+from mamcrawler.engine.memo import IdentityMemo
 from mamcrawler.engine.policy.compiled import CompiledRule
 from mamcrawler.engine.rules.durable_facts import (
     OwnFragments,
@@ -139,7 +140,6 @@ class _Test:
 class _Compiled:
     """A rule as durable tests: the whole condition, and its shared part if it has one."""
 
-    rule: CompiledRule
     whole: _Test
     shared: _Test | None
 
@@ -148,7 +148,7 @@ class _Compiled:
         kind = rule.subject.value
         shared, _ = split_shared(rule.condition, kind)
         gate = None if shared is None else _Test.of(rule.id, _GATE_KIND, shared)
-        return cls(rule, _Test.of(rule.id, kind, rule.condition), gate)
+        return cls(_Test.of(rule.id, kind, rule.condition), gate)
 
 
 @dataclass(frozen=True)
@@ -241,7 +241,7 @@ class DurableEvaluator:
     name = "durable"
     _lock = threading.Lock()
     _rulesets: ClassVar[dict[str, _Ruleset]] = {}
-    _compiled: ClassVar[dict[int, _Compiled]] = {}
+    _compiled: ClassVar[IdentityMemo[_Compiled]] = IdentityMemo(10_000)  # policies come and go: bounded
     _sids = itertools.count(1)
 
     def __init__(self) -> None:
@@ -250,13 +250,7 @@ class DurableEvaluator:
     @classmethod
     def _compile(cls, rule: CompiledRule) -> _Compiled:
         """The rule's durable tests, made once per rule object."""
-        found = cls._compiled.get(id(rule))
-        if found is None or found.rule is not rule:
-            found = _Compiled.of(rule)
-            if len(cls._compiled) > 10_000:  # policies come and go (edits, tests): stay bounded
-                cls._compiled.clear()
-            cls._compiled[id(rule)] = found
-        return found
+        return cls._compiled.get((rule,), lambda: _Compiled.of(rule))
 
     @classmethod
     def _ruleset(cls, tests: Sequence[_Test]) -> _Ruleset:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from mamcrawler.engine.memo import IdentityMemo
 from mamcrawler.engine.policy.compiled import CompiledRule
 from mamcrawler.engine.rules.codegen import generated_predicate
 from mamcrawler.engine.rules.rows import Row
@@ -173,18 +174,17 @@ class ReferenceEvaluator:
     name = "reference"
 
     def __init__(self) -> None:
-        self._compiled: dict[int, tuple[CompiledRule, RowTest | None, RowTest | None]] = {}
+        # policies come and go (edits, tests): bounded
+        self._compiled: IdentityMemo[tuple[RowTest | None, RowTest | None]] = IdentityMemo(10_000)
 
     def _tests(self, rule: CompiledRule) -> tuple[RowTest | None, RowTest | None]:
         """The rule's (shared, own) predicates, built once per rule object."""
-        cached = self._compiled.get(id(rule))
-        if cached is None or cached[0] is not rule:
+
+        def make() -> tuple[RowTest | None, RowTest | None]:
             shared, own = split_shared(rule.condition, rule.subject.value)
-            cached = (rule, _fast(shared) if shared else None, _fast(own) if own else None)
-            if len(self._compiled) > 10_000:  # policies come and go (edits, tests): stay bounded
-                self._compiled.clear()
-            self._compiled[id(rule)] = cached
-        return cached[1], cached[2]
+            return (_fast(shared) if shared else None, _fast(own) if own else None)
+
+        return self._compiled.get((rule,), make)
 
     def match(self, rules: Sequence[CompiledRule], rows: Sequence[Row]) -> set[tuple[str, str]]:
         # Rows by kind, then by their mapping of cycle-wide values (rows of one cycle share

@@ -23,6 +23,7 @@ from mamcrawler.engine.rules.rows import Row
 from mamcrawler.engine.rules.trees import Scalar
 from mamcrawler.engine.world.catalogue import FIELDS
 from mamcrawler.engine.world.library import LibraryWork, library_work
+from mamcrawler.engine.world.order import in_canonical_order
 from mamcrawler.facts import (
     EventKind,
     FactSnapshot,
@@ -232,7 +233,7 @@ def _torrent_rows(
             keys.update((t.hash, _torrent_quality(t, releases, by_hash, policy)) for t in group)
     rows = []
     min_seed_hours, window_days = policy.seeding.min_seed_hours, policy.seeding.seed_window_days  # once, not per row
-    for t in sorted(snapshot.torrents, key=lambda t: t.hash):
+    for t in snapshot.torrents:  # by hash: the snapshot is in canonical order
         superior_exists: bool | None = None
         superior_seeding: bool | None = None
         group = by_book[t.book_key] if t.book_key else []
@@ -270,8 +271,11 @@ def _torrent_rows(
 
 
 def build_world(policy: Policy, snapshot: FactSnapshot, now: datetime) -> World:
-    """Every row of the cycle, with gapped or stale sources treated as unknown."""
+    """Every row of the cycle, with gapped or stale sources treated as unknown, from the
+    snapshot in its canonical order (the order facts were listed in never matters)."""
     from mamcrawler.engine.world.candidates import build_candidates  # candidates builds on this module
+
+    snapshot = in_canonical_order(snapshot)
 
     gapped = gapped_sources(policy, snapshot, now)
     prices = _prices(policy, snapshot, gapped)
