@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from decide import year_scenario
 
 from mamcrawler.engine import load_policy
-from mamcrawler.engine.world import candidates, derive
+from mamcrawler.engine.world import candidates, derive, torrent_rows
 from mamcrawler.sim import run
 from mamcrawler.sim.executor import SimExecutor
 from mamcrawler.sim.world import World
@@ -48,7 +48,8 @@ def main() -> None:
     phases = (
         (decide_module, "_decide", "decide()"),
         (decide_module, "build_world", "  world's rows"),
-        (derive, "_torrent_rows", "    torrent rows"),
+        (torrent_rows.TorrentRows, "_build", "    torrent rows"),
+        (torrent_rows.TorrentRows, "classes", "    torrent classes"),
         (candidates, "build_candidates", "    candidate rows"),
         (derive, "library_work", "    library rows"),
         (decide_module, "evaluate_layers", "  evaluation"),

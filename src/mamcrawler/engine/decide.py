@@ -24,11 +24,13 @@ from mamcrawler.engine.planner import Match, Verdict, plan, record_for
 from mamcrawler.engine.policy.compiled import CompiledRule, Policy
 from mamcrawler.engine.records import DecisionBatch, DecisionRecord, decision_id
 from mamcrawler.engine.rules.evaluators import REFERENCE, Evaluator, TraceCache
+from mamcrawler.engine.rules.partial import settled
 from mamcrawler.engine.rules.rows import Row
 from mamcrawler.engine.rules.strata import flag_strata, in_strata
 from mamcrawler.engine.rules.trees import Scalar
 from mamcrawler.engine.world.catalogue import FIELDS
 from mamcrawler.engine.world.derive import Candidate, World, build_world
+from mamcrawler.engine.world.torrent_rows import TorrentRows
 from mamcrawler.facts import FactSnapshot, Source
 
 
@@ -140,6 +142,7 @@ class _RowsUnderFlags:
         self._world = world
         self._flags: dict[str, bool] | None = None
         self._rows: dict[str, list[Row]] = {}
+        self._torrents: dict[int, Row] = {}  # torrent rows wrapped so far, by position
         self.shared: dict[str, Scalar | None] = {}
 
     def under(self, flags: dict[str, bool]) -> _RowsUnderFlags:
@@ -147,6 +150,7 @@ class _RowsUnderFlags:
             self._flags = dict(flags)
             self.shared = {**self._world.shared, **{f"flags.{k}": v for k, v in flags.items()}}
             self._rows = {}
+            self._torrents = {}
         return self
 
     def of(self, kind: str) -> list[Row]:
@@ -154,6 +158,26 @@ class _RowsUnderFlags:
         if found is None:
             found = self._rows[kind] = [row.with_shared(self.shared) for row in _rows_of(self._world, kind)]
         return found
+
+    def may_match(self, kind: str, rules: Sequence[CompiledRule]) -> list[Row]:
+        """The rows of ``kind`` that one of ``rules`` could match, in order. Torrent rows
+        come by class (``engine.world.torrent_rows``): a class on whose values (and the
+        cycle-wide ones) every rule is false is passed over without building its rows."""
+        table = self._world.torrent_rows
+        if kind != "torrent" or not isinstance(table, TorrentRows) or kind in self._rows:
+            return self.of(kind)
+        positions: list[int] = []
+        for values, members in table.classes().values():
+            if any(settled(rule.condition, values, self.shared, kind) is not False for rule in rules):
+                positions.extend(members)
+        positions.sort()
+        wrapped, out = self._torrents, []
+        for i in positions:
+            row = wrapped.get(i)
+            if row is None:
+                row = wrapped[i] = table[i].with_shared(self.shared)
+            out.append(row)
+        return out
 
 
 def _evaluate(
@@ -163,22 +187,24 @@ def _evaluate(
     deps: dict[str, frozenset[Source]],
     rows_now: _RowsUnderFlags,
 ) -> list[Match]:
-    rows = {kind: rows_now.of(kind) for kind in {r.subject.value for r in rules}}
     gapped = {r.id for r in rules if deps[r.id] & world.gapped}
     live = [r for r in rules if r.id not in gapped]
+    rows = {
+        kind: rows_now.may_match(kind, [r for r in live if r.subject.value == kind])
+        for kind in {r.subject.value for r in rules}
+    }
     found: dict[str, set[str]] = {}
     for rule_id, row_id in evaluator.match(live, [row for kind_rows in rows.values() for row in kind_rows]):
         found.setdefault(rule_id, set()).add(row_id)
     out: list[Match] = []
     for rule in rules:
-        kind_rows = rows[rule.subject.value]
         if rule.id in gapped:
-            if rule.flag or rule.block:
-                out.extend(Match(rule, row, forced=True) for row in kind_rows)
+            if rule.flag or rule.block:  # fail closed: taken as matched on every row
+                out.extend(Match(rule, row, forced=True) for row in rows_now.of(rule.subject.value))
             continue
         hits = found.get(rule.id)
         if hits:
-            out.extend(Match(rule, row) for row in kind_rows if row.id in hits)
+            out.extend(Match(rule, row) for row in rows[rule.subject.value] if row.id in hits)
     return out
 
 

@@ -71,6 +71,12 @@ class SlotForecast:
         )
 
 
+def unsatisfied_clock_stopped(state: TorrentState) -> bool:
+    """An active torrent (seeding, downloading, queued, checking) has no hours to act:
+    its hit-and-run clock only runs while it sits inactive."""
+    return state in _ACTIVE
+
+
 def _missing_and_to_act(
     t: Torrent, now: datetime, min_seed_hours: float, window_days: int
 ) -> tuple[float, float, bool, datetime | None, float | None]:
@@ -78,7 +84,7 @@ def _missing_and_to_act(
     behind a snatch's forecast and its row's facts."""
     seeded = t.seeding_seconds / 3600
     missing = max(0.0, min_seed_hours - seeded)
-    active = t.state in _ACTIVE
+    active = unsatisfied_clock_stopped(t.state)
     snatched = t.completed_at
     deadline = snatched + timedelta(days=window_days) if snatched is not None else None
     hours_to_act = None

@@ -1,4 +1,5 @@
-"""Facts → rows: the shared cycle values, one row per candidate book and per torrent.
+"""Facts → rows: the shared cycle values, one row per candidate book and per torrent
+(torrent rows are built on first use, by class: ``engine.world.torrent_rows``).
 
 Everything a rule may compare is computed here, in plain Python, from the snapshot and
 the policy's parameters — derived values such as ``account.points_spendable`` or
@@ -9,13 +10,12 @@ Imports ``facts`` and sibling engine modules."""
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from mamcrawler.engine.books.ladder import LadderKey
 from mamcrawler.engine.books.selection import Selection
-from mamcrawler.engine.economy.forecast import torrent_fields as hnr_fields
 from mamcrawler.engine.economy.points import account_plan
 from mamcrawler.engine.economy.vip_steps import largest_step
 from mamcrawler.engine.policy.compiled import Policy
@@ -24,32 +24,17 @@ from mamcrawler.engine.rules.trees import Scalar
 from mamcrawler.engine.world.catalogue import FIELDS
 from mamcrawler.engine.world.library import LibraryWork, library_work
 from mamcrawler.engine.world.order import in_canonical_order
+from mamcrawler.engine.world.torrent_rows import TorrentRows
 from mamcrawler.facts import (
     EventKind,
     FactSnapshot,
     LibraryItem,
-    PausedBy,
-    Release,
     Source,
     Torrent,
-    TorrentState,
     Want,
 )
 
 GIB = 1024**3
-_DOWNLOADING = frozenset(
-    {
-        TorrentState.DOWNLOADING,
-        TorrentState.STALLED_DOWNLOAD,
-        TorrentState.PAUSED_DOWNLOAD,
-        TorrentState.QUEUED,
-        TorrentState.CHECKING,
-    }
-)
-
-# Enum ``.value`` is a descriptor call; a row is built for every torrent of every cycle.
-_STATE_VALUES = {s: s.value for s in TorrentState}
-_PAUSED_BY_VALUES = {p: p.value for p in PausedBy}
 
 
 @dataclass(frozen=True)
@@ -85,7 +70,7 @@ class World:
     account_row: Row
     candidates: tuple[Candidate, ...]
     torrents: dict[str, Torrent]
-    torrent_rows: tuple[Row, ...]
+    torrent_rows: Sequence[Row]  # built on first use (engine.world.torrent_rows)
     skipped: tuple[Skipped, ...]
     gapped: frozenset[Source]
     prices: Prices
@@ -207,69 +192,6 @@ def _event_values(policy: Policy, snapshot: FactSnapshot, now: datetime, known: 
     }
 
 
-def _torrent_quality(
-    t: Torrent, releases: dict[str, Release], by_hash: dict[str, LibraryItem], policy: Policy
-) -> LadderKey | None:
-    if t.release_id and t.release_id in releases:
-        return policy.ladder.key(releases[t.release_id])
-    item = by_hash.get(t.hash)
-    return policy.ladder.key(item) if item else None
-
-
-def _torrent_rows(
-    policy: Policy, snapshot: FactSnapshot, shared: dict[str, Scalar | None], now: datetime
-) -> tuple[Row, ...]:
-    releases = {r.id: r for r in snapshot.releases}
-    by_hash = {i.torrent_hash: i for i in snapshot.library if i.torrent_hash}
-    frozen = set(snapshot.memory.frozen_torrent_hashes)
-    by_book: dict[str, list[Torrent]] = defaultdict(list)
-    for t in snapshot.torrents:
-        if t.book_key:
-            by_book[t.book_key].append(t)
-    ladder = policy.ladder  # a bigger swarm is not a superior edition
-    keys: dict[str, LadderKey | None] = {}  # ladder keys, only for books held more than once
-    for group in by_book.values():
-        if len(group) > 1:
-            keys.update((t.hash, _torrent_quality(t, releases, by_hash, policy)) for t in group)
-    rows = []
-    min_seed_hours, window_days = policy.seeding.min_seed_hours, policy.seeding.seed_window_days  # once, not per row
-    for t in snapshot.torrents:  # by hash: the snapshot is in canonical order
-        superior_exists: bool | None = None
-        superior_seeding: bool | None = None
-        group = by_book[t.book_key] if t.book_key else []
-        if len(group) == 1:
-            superior_exists, superior_seeding = False, False
-        elif group:
-            mine = keys[t.hash]
-            others = [(tt, keys[tt.hash]) for tt in group if tt.hash != t.hash]
-            if mine is not None and all(k is not None for _, k in others):
-                better = [tt for tt, k in others if k is not None and ladder.better(k, mine)]
-                superior_exists = bool(better)
-                superior_seeding = any(tt.state in (TorrentState.SEEDING, TorrentState.STALLED_UPLOAD) for tt in better)
-        state, paused_by, points, uploaded = t.state, t.paused_by, t.points_per_hour, t.uploaded_30d_bytes
-        own: dict[str, Scalar | None] = {
-            "torrent.hash": t.hash,
-            "torrent.state": _STATE_VALUES[state],
-            "torrent.complete": t.progress >= 1.0,
-            "torrent.downloading": state in _DOWNLOADING and t.progress < 1.0,
-            "torrent.seed_hours": round(t.seeding_seconds / 3600, 6),
-            "torrent.stalled_minutes": round(t.stalled_seconds / 60, 6) if t.stalled_seconds else 0.0,
-            "torrent.paused_by": _PAUSED_BY_VALUES[paused_by],
-            "torrent.added_by_us": t.added_by_mamcrawler,
-            "torrent.free": t.free,
-            "torrent.frozen_by_us": paused_by is PausedBy.MAMCRAWLER and t.hash in frozen,
-            "torrent.earns_points": None if points is None else points > 0,
-            "torrent.adds_ratio": None if uploaded is None else uploaded > 0,
-            "torrent.superior_edition_exists": superior_exists,
-            "torrent.superior_edition_seeding": superior_seeding,
-            "torrent.seeders": t.seeders,
-            "torrent.leechers": t.leechers,
-            **hnr_fields(t, now, min_seed_hours=min_seed_hours, window_days=window_days),
-        }
-        rows.append(Row("torrent", t.hash, own, shared))
-    return tuple(rows)
-
-
 def build_world(policy: Policy, snapshot: FactSnapshot, now: datetime) -> World:
     """Every row of the cycle, with gapped or stale sources treated as unknown, from the
     snapshot in its canonical order (the order facts were listed in never matters)."""
@@ -286,7 +208,7 @@ def build_world(policy: Policy, snapshot: FactSnapshot, now: datetime) -> World:
     account_row = Row("account", "account", {}, shared)
     candidates, skipped = build_candidates(policy, snapshot, shared, prices, gapped)
     torrents_known = Source.QBITTORRENT not in gapped
-    torrent_rows = _torrent_rows(policy, snapshot, shared, now) if torrents_known else ()
+    torrent_rows: Sequence[Row] = TorrentRows(policy, snapshot, shared, now) if torrents_known else ()
     return World(
         shared=shared,
         account_row=account_row,
