@@ -15,26 +15,49 @@ from mamcrawler.engine.rules.rows import Row
 from mamcrawler.engine.rules.trees import Scalar
 from mamcrawler.engine.world.completion import completion_wants
 from mamcrawler.engine.world.derive import GIB, Candidate, Prices, Skipped
-from mamcrawler.facts import FactSnapshot, Release, Source, Want, WantSource
+from mamcrawler.facts import FactSnapshot, LibraryItem, Release, Source, Torrent, Want, WantSource
 
 _WANT_ORDER = {s: i for i, s in enumerate(WantSource)}
 
 
-def _client_editions(policy: Policy, snapshot: FactSnapshot) -> dict[str, list[LadderKey | None]]:
-    """Book → the ladder key of each edition qBittorrent holds (None when its quality is unknown)."""
-    releases = {r.id: r for r in snapshot.releases}
-    library_by_hash = {i.torrent_hash: i for i in snapshot.library if i.torrent_hash}
-    out: dict[str, list[LadderKey | None]] = defaultdict(list)
-    for t in snapshot.torrents:
-        if not t.book_key:
-            continue
-        if t.release_id and t.release_id in releases:
-            out[t.book_key].append(policy.ladder.key(releases[t.release_id]))
-        elif t.hash in library_by_hash:
-            out[t.book_key].append(policy.ladder.key(library_by_hash[t.hash]))
-        else:
-            out[t.book_key].append(None)
-    return out
+class _Client:
+    """What qBittorrent holds, by book and by release, in one pass over its torrents; the
+    ladder key of a book's editions only for the books asked about (most held books are
+    not wanted in a given cycle)."""
+
+    def __init__(self, policy: Policy, snapshot: FactSnapshot) -> None:
+        self._policy, self._snapshot = policy, snapshot
+        self.by_book: dict[str, list[Torrent]] = defaultdict(list)
+        self.releases: set[str] = set()
+        for t in snapshot.torrents:
+            if t.book_key:
+                self.by_book[t.book_key].append(t)
+            if t.release_id:
+                self.releases.add(t.release_id)
+        self._lookups: tuple[dict[str, Release], dict[str, LibraryItem]] | None = None
+
+    def editions(self, book_key: str) -> list[LadderKey | None]:
+        """The ladder key of each edition of the book the client holds (None: quality unknown)."""
+        held = self.by_book.get(book_key)
+        if not held:
+            return []
+        if self._lookups is None:
+            snapshot = self._snapshot
+            self._lookups = (
+                {r.id: r for r in snapshot.releases},
+                {i.torrent_hash: i for i in snapshot.library if i.torrent_hash},
+            )
+        releases, library_by_hash = self._lookups
+        ladder = self._policy.ladder
+        out: list[LadderKey | None] = []
+        for t in held:
+            if t.release_id and t.release_id in releases:
+                out.append(ladder.key(releases[t.release_id]))
+            elif t.hash in library_by_hash:
+                out.append(ladder.key(library_by_hash[t.hash]))
+            else:
+                out.append(None)
+        return out
 
 
 def _wants(policy: Policy, snapshot: FactSnapshot, library_known: bool) -> tuple[list[Want], dict[str, int]]:
@@ -69,9 +92,8 @@ def build_candidates(
     for release in snapshot.releases:
         releases_by_book[release.book_key].append(release)
     library = {i.book_key: i for i in snapshot.library} if library_known else {}
-    in_client_books = {t.book_key for t in snapshot.torrents if t.book_key}
-    in_client_releases = {t.release_id for t in snapshot.torrents if t.release_id}
-    client_editions = _client_editions(policy, snapshot)
+    client = _Client(policy, snapshot)
+    in_client_books, in_client_releases = client.by_book, client.releases
     bought = set(snapshot.memory.bought_release_ids)
     pending = set(snapshot.memory.pending_release_ids)
     headroom = shared.get("account.download_headroom_gib")
@@ -93,7 +115,7 @@ def build_candidates(
         item = library.get(want.book_key)
         item_key = ladder.key(item) if item else None
         size_gib = None if chosen.size_bytes is None else chosen.size_bytes / GIB
-        held = client_editions.get(want.book_key, [])
+        held = client.editions(want.book_key)
         # §16: strictly better than every edition the client holds (unknown quality: not better)
         better_than_client = all(k is not None and ladder.better(selection.key, k) for k in held)
         own: dict[str, Scalar | None] = {
