@@ -112,8 +112,22 @@ class DecisionBatch(BaseModel):
 
 
 def decision_id(policy_hash: str, now: datetime, rule_id: str | None, kind: str, subject: str, body: str) -> str:
-    text = "|".join((policy_hash, now.isoformat(), rule_id or "-", kind, subject, body))
+    text = "|".join((policy_hash, _isoformat(now), rule_id or "-", kind, subject, body))
     return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+_LAST_STAMP: tuple[datetime, str] = (datetime.min, datetime.min.isoformat())
+
+
+def _isoformat(now: datetime) -> str:
+    """``now.isoformat()``, kept for the last ``now`` seen: a cycle's records share one."""
+    global _LAST_STAMP
+    last = _LAST_STAMP  # one read: another thread may replace it meanwhile
+    if last[0] is now:
+        return last[1]
+    text = now.isoformat()
+    _LAST_STAMP = (now, text)
+    return text
 
 
 def redact(values: dict[str, Any], secrets: Iterable[str] = ()) -> tuple[dict[str, Any], tuple[str, ...]]:

@@ -135,6 +135,7 @@ class World:
         self._release_version = 0
         self._release_cache: tuple[tuple[object, ...], tuple[Release, ...]] | None = None
         self._library_cache: tuple[LibraryItem, ...] | None = None
+        self._hash_order: tuple[tuple[int, ...], list[SimTorrent]] = ((), [])
 
     # --- set-up -------------------------------------------------------------------------
     def _add_initial(self, spec: TorrentSpec) -> None:
@@ -263,7 +264,7 @@ class World:
             store_prices=self.store,
             events=tuple(e for e in self.events if e.ends_at is None or e.ends_at > now),
             releases=self.release_view(now),
-            torrents=tuple(t.fact() for t in self.torrents.values()),
+            torrents=tuple(t.fact() for t in self._by_hash()),
             library=self.library_view(),
             scans=self.scans(),
             metadata=tuple(self.readings),
@@ -280,6 +281,15 @@ class World:
                 if self._outage(s, now) == "gap"
             ),
         )
+
+    def _by_hash(self) -> list[SimTorrent]:
+        """The client's torrents in hash order, the engine's canonical order (so it finds
+        them sorted and keeps them as they are). Sorted again only when torrents came or went:
+        the key is every torrent's identity (the cached list holds them, so no id is reused)."""
+        keys = tuple(map(id, self.torrents.values()))
+        if keys != self._hash_order[0]:
+            self._hash_order = (keys, [self.torrents[h] for h in sorted(self.torrents)])
+        return self._hash_order[1]
 
     def _outage(self, source: Source, now: datetime) -> str | None:
         return next((kind for s, since, until, kind in self.outages if s is source and since <= now < until), None)
