@@ -237,10 +237,22 @@ def bench_year() -> None:
     )
 
 
+def machine_speed() -> None:
+    """A plain Python loop, timed: this machine's speed has been seen to vary two- to
+    three-fold between sessions, so a figure here is only comparable with another one
+    taken beside the same calibration (or side by side: ``benchmarks/against.py``)."""
+    t0 = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    print(f"machine: a 10-million-step Python loop takes {time.perf_counter() - t0:.2f} s (calibration)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-year", action="store_true")
     args = parser.parse_args()
+    machine_speed()
     bench_decide()
     if not args.skip_year:
         bench_year()
