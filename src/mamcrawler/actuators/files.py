@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from mamcrawler.actuators.ports import BeforeRequest
 from mamcrawler.engine.actions import AddTorrent
 from mamcrawler.errors import ServiceProtocolError, ServiceUnavailable
 
@@ -21,7 +22,7 @@ class FolderTorrentFiles:
     def path_for(self, release_id: str) -> Path:
         return self.folder / f"{_SAFE.sub('_', release_id)}.torrent"
 
-    def fetch(self, action: AddTorrent) -> bytes:
+    def fetch(self, action: AddTorrent, *, before_request: BeforeRequest | None = None) -> bytes:
         path = self.path_for(action.release_id)
         try:
             data = path.read_bytes()

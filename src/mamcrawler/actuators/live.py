@@ -195,10 +195,16 @@ class LiveExecutor:
             case AddTorrent():
                 if self.files is None:
                     raise ServiceUnavailable("torrent_files", "not_configured", "no .torrent source configured")
-                data = self.files.fetch(action)
+                notes: dict[str, object] = {}
+
+                def noted(note: dict[str, object]) -> None:  # what settling a request in doubt needs
+                    notes.update(note)
+                    self.journal.annotate(entry_id, dict(notes), now=self.clock())
+
+                data = self.files.fetch(action, before_request=noted)
                 client = self._client()
                 info_hash = client.info_hash(data)
-                self.journal.annotate(entry_id, {"hash": info_hash}, now=self.clock())  # for reconciliation
+                noted({"hash": info_hash})  # for reconciliation
                 tags = (MAMCRAWLER_TAG, FREE_TAG) if action.free else (MAMCRAWLER_TAG,)
                 client.add_torrent(data, category=action.category, tags=tags)
                 return {"hash": info_hash}

@@ -5,7 +5,7 @@ calls. Imports nothing from mamcrawler but ``engine.actions``."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from mamcrawler.engine.actions import AddTorrent
@@ -39,10 +39,16 @@ class TorrentClient(Protocol):
     def remove(self, hashes: Sequence[str], *, delete_files: bool = False) -> None: ...
 
 
-class TorrentFiles(Protocol):
-    """Where ``.torrent`` bytes for a release come from (the tracker, Prowlarr, a folder)."""
+BeforeRequest = Callable[[dict[str, object]], None]
 
-    def fetch(self, action: AddTorrent) -> bytes: ...
+
+class TorrentFiles(Protocol):
+    """Where ``.torrent`` bytes for a release come from (the tracker, Prowlarr, a folder).
+    A source whose request can spend something (a wedge) calls ``before_request`` with
+    what settling it would need, before the request leaves (the executor notes it in the
+    journal's intent, so a crash mid-request is never taken for "never sent")."""
+
+    def fetch(self, action: AddTorrent, *, before_request: BeforeRequest | None = None) -> bytes: ...
 
 
 @runtime_checkable

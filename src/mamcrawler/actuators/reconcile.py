@@ -17,7 +17,9 @@ from the tracker: the torrent shows ``personal_freeleech`` → ``applied`` (the 
 spent; the key is never opened again, and the release, remembered as bought, is
 downloaded without the flag under its own key — the memory counts no download); the wedge count not below
 the count before the fetch once ``wedge_grace`` (the search's 5–20 min lag) has passed
-→ ``rolled_back`` (not spent); otherwise it stays open, the release blocked.
+→ ``rolled_back`` (not spent); otherwise it stays open, the release blocked. The same
+holds for such a download a crash left ``intent`` once its wedge count was noted (the
+request may have left): it is not in the client, so it is settled from the tracker.
 Imports ``store``, ``engine.actions``, ``errors`` and the ports."""
 
 from __future__ import annotations
@@ -59,6 +61,13 @@ def _purchase_detail(entry: JournalEntry) -> tuple[str, str]:
 
 def _wedge_in_doubt(entry: JournalEntry) -> bool:
     return isinstance(entry.action, AddTorrent) and entry.status == "sent_unconfirmed"
+
+
+def _wedge_noted(entry: JournalEntry) -> bool:
+    """A wedge-spending download whose intent noted the wedge count before its request
+    left: a crash after that point may have spent the wedge, whatever else was noted."""
+    action = entry.action
+    return isinstance(action, AddTorrent) and action.wedge != "none" and "wedges_before" in (entry.outcome or {})
 
 
 def _wedge_verdict(entry: JournalEntry, wedges: WedgeLookup | None, now: datetime, grace: timedelta) -> tuple[str, str]:
@@ -127,13 +136,18 @@ def reconcile(
     now = clock()
     remember = Remembering(state, today=now.date().isoformat(), now=clock)
     for entry in journal.unfinished(OPEN):
-        if purchases_only and entry.action.type not in PURCHASE_TYPES and not _wedge_in_doubt(entry):
+        in_doubt = _wedge_in_doubt(entry) or _wedge_noted(entry)
+        if purchases_only and entry.action.type not in PURCHASE_TYPES and not in_doubt:
             continue
         try:
             if _wedge_in_doubt(entry):
                 status, reason = _wedge_verdict(entry, wedges, now, wedge_grace)
             else:
                 status, reason = _verdict(entry, torrents, store, now, grace)
+                if status == "rolled_back" and _wedge_noted(entry):
+                    # Not in the client, but the flagged request may have left: the wedge
+                    # is settled from the tracker, never taken as unspent.
+                    status, reason = _wedge_verdict(entry, wedges, now, wedge_grace)
         except ServiceError as err:
             status, reason = "left_open", err.code
         if status == "left_open":

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
+from mamcrawler.actuators.ports import BeforeRequest
 from mamcrawler.adapters.mam.client import STORE_ROUTE_REFUSED
 from mamcrawler.engine.actions import AddTorrent
 from mamcrawler.errors import PurchaseUnconfirmed, ServiceError, ServiceUnavailable
@@ -46,7 +47,7 @@ class WedgeDownloads:
     ) -> None:
         self.mam, self.memory, self.flag, self.clock = mam, memory, flag, clock
 
-    def fetch(self, action: AddTorrent) -> bytes:
+    def fetch(self, action: AddTorrent, *, before_request: BeforeRequest | None = None) -> bytes:
         if action.tracker_id is None:
             raise ServiceUnavailable("torrent_files", "no_tracker_id", f"release {action.release_id} has no tracker id")
         if action.wedge == "none":
@@ -57,6 +58,8 @@ class WedgeDownloads:
                 "tracker", "no_wedge_left", "the account holds no wedge now; the download would cost ratio (not sent)"
             )
         flag = self.flag if action.wedge == "flag" else None  # auto: the site spends it by itself
+        if before_request is not None:  # noted before it leaves: a crash mid-request is settled, not resent
+            before_request({"tracker_id": action.tracker_id, "way": action.wedge, "wedges_before": before})
         try:
             data = self.mam.download_torrent(action.tracker_id, wedge_flag=flag)
         except PurchaseUnconfirmed as err:

@@ -17,7 +17,7 @@ import pytest
 from qbit_env import Book, make_torrent
 from test_monitor_cycle import World
 
-from mamcrawler.actuators.ports import TorrentFiles
+from mamcrawler.actuators.ports import BeforeRequest, TorrentFiles
 from mamcrawler.app.cli.run import run_cycle
 from mamcrawler.app.runtime import daemon
 from mamcrawler.engine.actions import AddTorrent
@@ -35,12 +35,12 @@ class HalfwayGate:
         self.inner, self.fetched = inner, 0
         self.first_halfway, self.second_done = threading.Event(), threading.Event()
 
-    def fetch(self, action: AddTorrent) -> bytes:
+    def fetch(self, action: AddTorrent, *, before_request: BeforeRequest | None = None) -> bytes:
         self.fetched += 1
         if self.fetched == BUDGET:
             self.first_halfway.set()
             self.second_done.wait(5)
-        return self.inner.fetch(action)
+        return self.inner.fetch(action, before_request=before_request)
 
 
 def tiny_books(base: Path, count: int) -> list[Book]:

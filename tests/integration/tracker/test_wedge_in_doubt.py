@@ -9,6 +9,8 @@ loopback tracker fake, over several decide → act cycles:
     wedge not spent, answered 502           sent_unconfirmed  blocked within the grace  count unchanged after the
                                                                                         grace: rolled_back, redecided
     connection refused (never sent)         failed            may be decided again      -
+    process dies after it left (a crash)    intent, wedge     release blocked; start-up as above: applied; the
+                                            count noted       leaves it open            release added once, free
 
 The qBittorrent side is a recording double of the executor's ``TorrentClient`` port (the
 info-hash is computed by the adapter's real function); the qBittorrent suite covers the
@@ -33,6 +35,7 @@ from test_wedges_2026 import FAST, PAID
 from tracker_fake import TrackerState, tracker_fake
 
 from mamcrawler.actuators.live import LiveExecutor
+from mamcrawler.actuators.reconcile import reconcile
 from mamcrawler.actuators.wedges import WedgeDownloads
 from mamcrawler.adapters.mam import MamClient, Politeness
 from mamcrawler.adapters.qbittorrent.client import info_hash_of
@@ -241,3 +244,39 @@ def test_a_refused_connection_is_a_plain_failure(rig: Rig) -> None:
     assert rig.entry_status(f"add:{RELEASE}:wedge") == "applied"
     assert rig.state.account["wedges"] == "2" and len(rig.torrents.added) == 1
     refused.dead.close()
+
+
+class Crash(BaseException):
+    """The process dying mid-action: no handler of the executor catches it."""
+
+
+def _dies(data: bytes) -> str:
+    raise Crash
+
+
+def test_a_crash_after_the_flagged_request_left_is_settled_from_the_tracker_and_never_resent(rig: Rig) -> None:
+    rig.state.pfl_lag_s = 3600.0  # the search does not show the wedge yet
+    rig.torrents.info_hash = _dies  # type: ignore[method-assign]  # dies once the .torrent is in hand
+    with pytest.raises(Crash):
+        rig.cycle()
+    del rig.torrents.info_hash  # the restarted process: the port works again
+    assert rig.entry_status(f"add:{RELEASE}:wedge") == "intent"  # no outcome, no hash: only the wedge count
+    assert rig.state.account["wedges"] == "2" and len(rig.flagged()) == 1
+
+    # Start-up settles without asking the tracker about wedges: the request may have left, so not "never sent".
+    settled = reconcile(rig.journal, state=rig.store, torrents=rig.torrents, store=rig.mam, clock=lambda: rig.clock[0])
+    assert [(s.status, s.reason) for s in settled] == [("left_open", "wedge_unverifiable")]
+    assert DOUBT in rig.store.memory(today=rig.clock[0].date().isoformat()).purchases_in_doubt
+
+    rig.later(2)  # the count dropped, personal_freeleech does not show yet: still open, nothing sent
+    assert flagged_add(rig.cycle()) is None
+    assert rig.entry_status(f"add:{RELEASE}:wedge") == "intent" and len(rig.flagged()) == 1
+
+    rig.state.pfl_lag_s = 0.0  # the search catches up
+    rig.later(10)
+    third = rig.cycle()
+    assert rig.entry_status(f"add:{RELEASE}:wedge") == "applied"  # spent, never again
+    add = flagged_add(third)
+    assert add is not None and add.wedge == "none" and add.free
+    assert [tags for _, tags in rig.torrents.added] == [("mamcrawler", "mamcrawler-free")]  # added once, free
+    assert rig.state.account["wedges"] == "2" and len(rig.flagged()) == 1  # exactly one wedge over all cycles
