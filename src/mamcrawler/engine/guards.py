@@ -159,12 +159,14 @@ def check_guards(
     """The first guard code the proposal violates, or None. A proposal's actions are
     checked in order, each against the ledger as the earlier ones leave it (two downloads,
     a resume and a removal, or two purchases in one proposal count like two proposals)."""
-    scratch = ledger.copy()
-    for action in actions:
+    scratch = ledger  # copied only for a proposal of several actions (the sets grow with the cycle)
+    for index, action in enumerate(actions):
         code = _guard(policy, world, scratch, action, row, candidate)
         if code is not None:
             return code
-        scratch.commit((action,))
+        if index + 1 < len(actions):
+            scratch = ledger.copy() if scratch is ledger else scratch
+            scratch.commit((action,))
     return None
 
 
@@ -354,8 +356,8 @@ def removal_allowed(policy: Policy, row: Row) -> bool:
 
 def check_caps(policy: Policy, ledger: Ledger, actions: tuple[Action, ...]) -> str | None:
     """The first cap the proposal would exceed (its actions counted in order), or None."""
-    pacing, ledger = policy.pacing, ledger.copy()
-    for action in actions:
+    pacing, original = policy.pacing, ledger
+    for index, action in enumerate(actions):
         if isinstance(action, AddTorrent) and ledger.downloads_left <= 0:
             return "cap_daily_downloads"
         if isinstance(action, BuyVip) and ledger.vip_purchases_today + 1 > policy.vip.max_purchases_per_day:
@@ -367,7 +369,9 @@ def check_caps(policy: Policy, ledger: Ledger, actions: tuple[Action, ...]) -> s
                 return "cap_purchases_per_day"
         if isinstance(action, RemoveTorrent) and ledger.removals + 1 > pacing.max_removals_per_cycle:
             return "cap_removals_per_cycle"
-        ledger.commit((action,))
+        if index + 1 < len(actions):  # copied only for a proposal of several actions
+            ledger = original.copy() if ledger is original else ledger
+            ledger.commit((action,))
     return None
 
 
