@@ -31,7 +31,7 @@ from mamcrawler.engine.actions import (
 )
 from mamcrawler.engine.records import DecisionBatch
 from mamcrawler.engine.world.derive import World, build_world
-from mamcrawler.facts import FactSnapshot, FreeKind, PausedBy, Source, TorrentState, UserClass
+from mamcrawler.facts import FactSnapshot, FreeKind, PausedBy, Release, Source, TorrentState, UserClass
 
 HOSTILE = settings(max_examples=settings.default.max_examples * 4)
 
@@ -54,6 +54,14 @@ class Facts:
         self.releases = {rel.id: rel for rel in snapshot.releases}
         self.vip_member = acc.user_class in (UserClass.VIP, UserClass.ELITE_VIP, UserClass.STAFF) or self.vip_days > 0
         self.torrents = {t.hash: t for t in snapshot.torrents}
+
+    def free_here(self, release: Release) -> bool:
+        """Costs this account no ratio: site, global or personal freeleech for anyone; VIP
+        freeleech and VIP torrents only for a VIP member (the account known)."""
+        if release.free in (FreeKind.SITE_FREELEECH, FreeKind.GLOBAL_FREELEECH, FreeKind.PERSONAL_FREELEECH):
+            return True
+        vip = self.account_known and self.vip_member
+        return vip and (release.vip_only or release.free is FreeKind.VIP_FREELEECH)
 
     def vip_at_risk(self, points: int | None) -> bool:
         return points is None or self.vip_days < self.policy.vip.floor_days or points < self.renewal
@@ -82,7 +90,7 @@ def _check_purchases(f: Facts, batch: DecisionBatch) -> None:
             assert not f.vip_at_risk(balance), "a non-VIP purchase while VIP is at risk"
         if isinstance(action, BuyPersonalFreeleech):
             release = f.releases[action.release_id]
-            assert not release.is_free and action.release_id not in bought, "freeleech bought for a free release"
+            assert not f.free_here(release) and action.release_id not in bought, "freeleech bought for a free release"
             assert not f.near_floor, "a wedge or points purchase (a paid release) at or near the floor"
             bought.add(action.release_id)
     non_vip = [a for a in batch.actions if isinstance(a, BuyUploadCredit | BuyPersonalFreeleech)]
@@ -126,12 +134,11 @@ def _check_downloads(f: Facts, batch: DecisionBatch) -> None:
         # free only when the release is free (for this account: a VIP torrent for a VIP member),
         # bought, or a wedge goes on it at download time (a purchase this cycle by another
         # proposal leaves the download counted as paid: stricter, never looser)
-        vip_free = f.vip_member and (release.vip_only or release.free is FreeKind.VIP_FREELEECH)
-        wedged = add.wedge != "none"
-        assert not add.free or release.is_free or bought or vip_free or wedged, "freeleech claimed without a purchase"
-        assert not (wedged and (release.is_free or vip_free)), "a wedge on a release already free for the account"
+        free_here, wedged = f.free_here(release), add.wedge != "none"
+        assert not add.free or free_here or bought or wedged, "freeleech claimed without a purchase"
+        assert not (wedged and free_here), "a wedge on a release already free for the account"
         assert not (wedged and f.near_floor), "a wedge download (a paid release) at or near the floor"
-        assert add.free or not (release.is_free or add.release_id in bought_before)
+        assert add.free or not (free_here or add.release_id in bought_before)
         if not add.free:
             assert not f.near_floor, "a paid download at or near the floor"
             assert not f.vip_at_risk(f.points), "a paid download while VIP is at risk"

@@ -32,7 +32,7 @@ from mamcrawler.engine.actions import (
     UnfreezeDownloads,
     action_class,
 )
-from mamcrawler.engine.economy.wedge import download_terms
+from mamcrawler.engine.economy.wedge import download_terms, free_here
 from mamcrawler.engine.policy.compiled import CompiledAction
 from mamcrawler.engine.policy.vocabulary import ActionName
 from mamcrawler.engine.rules.rows import Row
@@ -101,7 +101,7 @@ def _add_torrent(args: Args, row: Row, world: World, c: Candidate | None) -> Act
     chosen = cand.selection.chosen
     # The YAML may claim a purchase (the guards then ask for it); one made earlier always counts.
     claimed = bool(args.get("bought_freeleech", False)) or row.get("candidate.already_bought") is True
-    bought = claimed and not chosen.is_free
+    bought = claimed and not free_here(chosen, row)
     free, wedge = download_terms(chosen, row, wedge_asked=bool(args.get("wedge", False)), bought=bought)
     return AddTorrent(
         release_id=chosen.id,

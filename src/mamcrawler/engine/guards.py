@@ -28,6 +28,7 @@ from mamcrawler.engine.actions import (
     ReplaceEdition,
     ResumeTorrent,
 )
+from mamcrawler.engine.economy.wedge import free_here
 from mamcrawler.engine.policy.compiled import Policy
 from mamcrawler.engine.rules.rows import Row
 from mamcrawler.engine.world.derive import Candidate, World
@@ -231,8 +232,8 @@ def _freeleech_purchase_guard(
 ) -> str | None:
     if row.get("account.store_freeleech_refused") is not False:
         return "guard_store_route_refused"  # refused for good (or unknown): never sent
-    if candidate is None or candidate.selection.chosen.is_free:
-        return "guard_already_free"
+    if candidate is None or free_here(candidate.selection.chosen, row):
+        return "guard_already_free"  # for this account (VIP freeleech is free for a VIP member only)
     if candidate.selection.chosen.id in ledger.releases_bought or row.get("candidate.already_bought") is not False:
         return "guard_already_bought"
     if action.method == "wedge" and ledger.wedges - 1 < policy.free_first.wedge_reserve:

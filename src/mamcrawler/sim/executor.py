@@ -200,7 +200,7 @@ class SimExecutor:
     def _buy_freeleech(self, action: BuyPersonalFreeleech, now: datetime) -> bool:
         w = self.world
         release = w.releases.get(action.release_id)
-        if release is None or release.is_free or action.release_id in w.bought:
+        if release is None or w.free_for_account(release, now) or action.release_id in w.bought:
             return False
         if action.method == "wedge":
             if w.wedges < 1:
@@ -241,7 +241,7 @@ class SimExecutor:
         """The site's side of a wedge at download time: asked by the flag, or spent by the
         auto-wedge preference on every paid download; none left → nothing spent."""
         w = self.world
-        paid = not action.free and not release.is_free and release.id not in w.bought
+        paid = not action.free and not w.free_for_account(release, now) and release.id not in w.bought
         site_spends = w.scenario.account.auto_wedge and (action.wedge == "auto" or paid)
         if action.wedge == "none" and not site_spends:
             return False

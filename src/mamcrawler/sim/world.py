@@ -26,6 +26,7 @@ import random
 from datetime import datetime, timedelta
 
 from mamcrawler.engine.economy.points import Reading, learn_rates
+from mamcrawler.engine.economy.wedge import free_for_account
 from mamcrawler.facts import (
     Account,
     AudioScan,
@@ -206,6 +207,11 @@ class World:
 
     def library_changed(self) -> None:
         self._library_cache = None
+
+    def free_for_account(self, release: Release, now: datetime) -> bool:
+        """Costs this account no ratio: VIP freeleech and VIP torrents only while it is a VIP member."""
+        member = self.user_class in (UserClass.VIP, UserClass.ELITE_VIP, UserClass.STAFF) or self.vip_days(now) > 0
+        return free_for_account(release, member)
 
     def vip_days(self, now: datetime) -> float:
         if self.vip_until is None:

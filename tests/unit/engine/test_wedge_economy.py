@@ -157,3 +157,14 @@ def test_the_vip_step_guard_refuses_less_than_a_week_and_past_the_cap(policy: Po
     assert vip_cap_guard(strict, BuyVip(weeks=1, cost_points=1250), row) == "guard_vip_below_min_step"
     unknown = Row("account", "account", {}, {"account.vip_days_left": None})
     assert vip_cap_guard(policy, BuyVip(weeks=1, cost_points=1250), unknown) == "guard_vip_cap"
+
+
+def test_vip_freeleech_is_free_only_for_a_vip_member(policy: Policy) -> None:
+    vip_fl = release("r1", free=FreeKind.VIP_FREELEECH)
+    member = adds(policy, snap(vip_fl, wedges=0))  # VIP time left
+    assert (member["r1"].free, member["r1"].wedge) == (True, "none")
+    outsider = snap(vip_fl, wedges=0, vip_until=None)  # a power user without VIP time: the download costs ratio
+    assert "r1" not in adds(policy, outsider)  # ratio-costing downloads are off by default
+    (candidate,) = build_world(policy, outsider, NOW).candidates
+    assert candidate.row.get("candidate.is_free") is False
+    assert candidate.row.get("candidate.wedge_gate") == "no_wedge"  # paid here: not "free_for_account"

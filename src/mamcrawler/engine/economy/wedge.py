@@ -30,11 +30,30 @@ def is_vip_member(user_class: str | None, is_vip: Scalar | None) -> bool:
     return is_vip is True or (user_class is not None and user_class in {c.value for c in _VIP_CLASSES})
 
 
+_FREE_FOR_ALL = frozenset({FreeKind.SITE_FREELEECH, FreeKind.GLOBAL_FREELEECH, FreeKind.PERSONAL_FREELEECH})
+
+
+def listed_free(release: Release, vip_member: bool) -> bool:
+    """The listing's freeleech holds for this account: site, global or personal freeleech
+    for anyone, VIP freeleech only for a VIP member (``candidate.is_free``)."""
+    return release.free in _FREE_FOR_ALL or (vip_member and release.free is FreeKind.VIP_FREELEECH)
+
+
 def free_for_account(release: Release, vip_member: bool) -> bool:
-    """Costs this account no ratio: a wedge on it would be wasted."""
-    if release.free in (FreeKind.SITE_FREELEECH, FreeKind.GLOBAL_FREELEECH, FreeKind.PERSONAL_FREELEECH):
-        return True
-    return vip_member and (release.free is FreeKind.VIP_FREELEECH or release.vip_only)
+    """Costs this account no ratio (its listing is free for it, or a VIP torrent for a VIP
+    member): a wedge on it would be wasted."""
+    return listed_free(release, vip_member) or (vip_member and release.vip_only)
+
+
+def vip_member_in(row: Mapping[str, Scalar | None]) -> bool:
+    """The account the row shows is a VIP member; unknown counts as not (fail closed: VIP
+    freeleech is then paid)."""
+    return is_vip_member(_str(row.get("account.user_class")), row.get("account.is_vip"))
+
+
+def free_here(release: Release, row: Mapping[str, Scalar | None]) -> bool:
+    """``free_for_account`` for the account the row shows."""
+    return free_for_account(release, vip_member_in(row))
 
 
 def wedge_gate(release: Release, shared: Mapping[str, Scalar | None], params: FreeFirstParams) -> str | None:
@@ -79,7 +98,7 @@ def download_terms(
     applicable, never a wasted wedge). With auto-wedge on, every paid download spends one
     by the site's hand while one is left, and costs ratio when none is."""
     gate = row_get.get("candidate.wedge_gate")
-    if release.is_free or row_get.get("candidate.free_for_account") is True:
+    if free_here(release, row_get):
         if wedge_asked:
             raise ValueError("wedge gate: free_for_account (a wedge would be wasted)")
         return True, "none"

@@ -10,6 +10,7 @@ from collections import defaultdict
 from mamcrawler.engine.books.ladder import LadderKey
 from mamcrawler.engine.books.selection import NoSelection, select_release
 from mamcrawler.engine.economy.wedge import candidate_fields as wedge_fields
+from mamcrawler.engine.economy.wedge import listed_free, vip_member_in
 from mamcrawler.engine.policy.compiled import Policy
 from mamcrawler.engine.rules.rows import Row
 from mamcrawler.engine.rules.trees import Scalar
@@ -122,7 +123,7 @@ def build_candidates(
             "candidate.release_id": chosen.id,
             "candidate.book_key": want.book_key,
             "candidate.want_source": want.source.value,
-            "candidate.is_free": chosen.is_free,
+            "candidate.is_free": listed_free(chosen, vip_member_in(shared)),  # VIP freeleech: VIP members only
             "candidate.free_kind": chosen.free.value,
             "candidate.size_gib": size_gib,
             "candidate.seeders": chosen.seeders,

@@ -86,7 +86,7 @@ FIELDS: dict[str, Field] = {
     "candidate.release_id": _f("str", _CAND, "Release id."),
     "candidate.book_key": _f("str", _CAND, "Normalised title + first author."),
     "candidate.want_source": _f("str", _CAND, "Why the book is wanted (top10, wishlist, series_completion…)."),
-    "candidate.is_free": _f("bool", _CAND, "Costs no ratio (site / global / VIP / personal freeleech)."),
+    "candidate.is_free": _f("bool", _CAND, "Its freeleech holds for this account (VIP freeleech: VIP members only)."),
     "candidate.free_kind": _f("str", _CAND, "none, site_freeleech, vip_freeleech, personal_freeleech…"),
     "candidate.size_gib": _f("number", _CAND, "Size in GiB."),
     "candidate.seeders": _f("number", _CAND, "Seeders."),
