@@ -72,10 +72,20 @@ def test_no_audiobookshelf_means_library_unknown_and_owned_books_are_not_downloa
     )
     services.state.add_to_list(WISHLIST, want.book_key, {"want": want.model_dump(mode="json")}, now=services.clock())
 
-    run_cycle(services, dry_run=False)
-    synced = run_weekly_sync(services)
-    for _ in range(2):
+    with caplog.at_level(logging.INFO, logger="mamcrawler.cycle"):
         run_cycle(services, dry_run=False)
+        synced = run_weekly_sync(services)
+        for _ in range(2):
+            run_cycle(services, dry_run=False)
+    # the gap is a warning when it opens, not every cycle while the service stays unconfigured
+    gap_lines = [
+        (r.levelno, r.getMessage()) for r in caplog.records if r.name == "mamcrawler.cycle" and "gap" in r.getMessage()
+    ]
+    warned = [
+        m for level, m in gap_lines if level == logging.WARNING and m.startswith("fact gap: library (not_configured)")
+    ]
+    assert len(warned) == 1, gap_lines
+    assert any(level == logging.INFO and m == "fact gap continues: library (not_configured)" for level, m in gap_lines)
 
     snapshot = services.board.snapshot
     assert snapshot is not None

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -49,6 +49,7 @@ class Cycle:
     journal_file: Path | None
     secrets: Sequence[str] = ()
     recorder: Recorder | None = None  # keeps what the cycle saw and decided, for replay
+    _gaps: dict[str, str] = field(default_factory=dict, init=False, repr=False)  # source → code, last cycle
 
     def run(self, policy: Policy, sensors: Sequence[Sensor], *, now: datetime, dry_run: bool) -> CycleResult:
         with CYCLE_LOCK:
@@ -64,8 +65,7 @@ class Cycle:
             self.recorder.record(policy, snapshot, batch, evaluator=self.evaluator.name)
         self._journal(batch, dry_run=dry_run)
         executions = tuple(self.executor.execute(batch, dry_run=dry_run))
-        for gap in snapshot.gaps:
-            log.warning("fact gap: %s (%s); rules needing it did not act", gap.source.value, gap.code)
+        self._log_gaps(snapshot)
         applied = sum(1 for e in executions if e.status == "applied")
         log.info(
             "cycle done: policy %s, %d planned, %d applied, %d records%s",
@@ -76,6 +76,20 @@ class Cycle:
             " (dry run)" if dry_run else "",
         )
         return CycleResult(snapshot, batch, executions)
+
+    def _log_gaps(self, snapshot: FactSnapshot) -> None:
+        """A gap is a warning when it opens or its cause changes, and a line at info level
+        while it lasts (a service that is not configured is not news every cycle); its
+        end is logged too."""
+        now = {gap.source.value: gap.code for gap in snapshot.gaps}
+        for source, code in sorted(now.items()):
+            if self._gaps.get(source) != code:
+                log.warning("fact gap: %s (%s); rules needing it do not act until it closes", source, code)
+            else:
+                log.info("fact gap continues: %s (%s)", source, code)
+        for source in sorted(self._gaps.keys() - now.keys()):
+            log.info("fact gap closed: %s answers again", source)
+        self._gaps = now
 
     def _journal(self, batch: DecisionBatch, *, dry_run: bool) -> None:
         records = []
