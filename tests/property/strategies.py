@@ -70,14 +70,19 @@ def leaves(draw: st.DrawFn) -> Compare:
     return Compare(fact, op, value)  # type: ignore[arg-type]
 
 
-trees: st.SearchStrategy[Node] = st.recursive(
-    leaves(),
-    lambda children: st.one_of(
-        st.lists(children, min_size=1, max_size=3).map(lambda cs: AllOf(tuple(cs))),
-        st.lists(children, min_size=1, max_size=3).map(lambda cs: AnyOf(tuple(cs))),
-    ),
-    max_leaves=6,
-)
+def trees_over(leaf: st.SearchStrategy[Compare], max_leaves: int) -> st.SearchStrategy[Node]:
+    """Condition trees (``all`` / ``any`` of up to three children) over the given leaves."""
+    return st.recursive(
+        leaf,
+        lambda children: st.one_of(
+            st.lists(children, min_size=1, max_size=3).map(lambda cs: AllOf(tuple(cs))),
+            st.lists(children, min_size=1, max_size=3).map(lambda cs: AnyOf(tuple(cs))),
+        ),
+        max_leaves=max_leaves,
+    )
+
+
+trees = trees_over(leaves(), max_leaves=6)
 
 
 @st.composite

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import NOW, HostilePolicy, default_policy, hostile_params, hostile_snapshots, torrents
+from strategies import NOW, HostilePolicy, default_policy, hostile_params, hostile_snapshots, torrents, trees_over
 
 from mamcrawler.engine.decide import evaluate_layers
 from mamcrawler.engine.planner import Match
@@ -20,7 +20,7 @@ from mamcrawler.engine.policy.compiled import CompiledAction, CompiledRule
 from mamcrawler.engine.policy.vocabulary import LAYER_OF, ActionName, SubjectKind
 from mamcrawler.engine.rules.evaluators import REFERENCE
 from mamcrawler.engine.rules.partial import settled
-from mamcrawler.engine.rules.trees import NOWHERE, AllOf, AnyOf, Compare, Node, Op
+from mamcrawler.engine.rules.trees import NOWHERE, AllOf, AnyOf, Compare, Op
 from mamcrawler.engine.world.derive import World, build_world
 from mamcrawler.engine.world.torrent_rows import TorrentRows, class_key, class_values
 from mamcrawler.facts import FactSnapshot, Memory, PausedBy, Torrent, TorrentState
@@ -49,7 +49,7 @@ _TORRENT_LEAVES = [
 
 
 @st.composite
-def _leaves(draw: st.DrawFn) -> Node:
+def _leaves(draw: st.DrawFn) -> Compare:
     fact, values = draw(st.sampled_from(_TORRENT_LEAVES))
     op = draw(st.sampled_from(list(Op)))
     if op in (Op.IN, Op.NOT_IN):
@@ -57,14 +57,7 @@ def _leaves(draw: st.DrawFn) -> Node:
     return Compare(fact, op, draw(st.sampled_from(values)))
 
 
-_conditions: st.SearchStrategy[Node] = st.recursive(
-    _leaves(),
-    lambda inner: st.one_of(
-        st.lists(inner, min_size=1, max_size=3).map(lambda cs: AllOf(tuple(cs))),
-        st.lists(inner, min_size=1, max_size=3).map(lambda cs: AnyOf(tuple(cs))),
-    ),
-    max_leaves=8,
-)
+_conditions = trees_over(_leaves(), max_leaves=8)
 
 
 @st.composite

@@ -26,7 +26,7 @@ import random
 from datetime import datetime, timedelta
 
 from mamcrawler.engine.economy.points import Reading, learn_rates
-from mamcrawler.engine.economy.wedge import free_for_account
+from mamcrawler.engine.economy.wedge import free_for_account, is_vip_member
 from mamcrawler.facts import (
     Account,
     AudioScan,
@@ -210,8 +210,7 @@ class World:
 
     def free_for_account(self, release: Release, now: datetime) -> bool:
         """Costs this account no ratio: VIP freeleech and VIP torrents only while it is a VIP member."""
-        member = self.user_class in (UserClass.VIP, UserClass.ELITE_VIP, UserClass.STAFF) or self.vip_days(now) > 0
-        return free_for_account(release, member)
+        return free_for_account(release, is_vip_member(self.user_class.value, self.vip_days(now) > 0))
 
     def vip_days(self, now: datetime) -> float:
         if self.vip_until is None:

@@ -62,8 +62,7 @@ def wedge_gate(release: Release, shared: Mapping[str, Scalar | None], params: Fr
     wedges = shared.get("account.wedges")
     if not isinstance(wedges, int | float):
         return None
-    vip = is_vip_member(_str(shared.get("account.user_class")), shared.get("account.is_vip"))
-    if free_for_account(release, vip):
+    if free_here(release, shared):
         return "free_for_account"
     if shared.get("account.auto_wedge") is True:
         return "auto_wedge" if wedges >= 1 else "auto_wedge_none_left"
@@ -83,9 +82,8 @@ def candidate_fields(
 ) -> dict[str, Scalar | None]:
     """The candidate row's wedge facts."""
     known = shared.get("account.wedges") is not None and shared.get("account.user_class") is not None
-    vip = is_vip_member(_str(shared.get("account.user_class")), shared.get("account.is_vip"))
     return {
-        "candidate.free_for_account": free_for_account(release, vip) if known else None,
+        "candidate.free_for_account": free_here(release, shared) if known else None,
         "candidate.wedge_gate": wedge_gate(release, shared, params) if known else None,
     }
 

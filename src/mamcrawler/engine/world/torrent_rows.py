@@ -89,6 +89,7 @@ class TorrentRows(Sequence[Row]):
         self._frozen = frozenset(snapshot.memory.frozen_torrent_hashes)
         self._rows: list[Row | None] = [None] * len(self._torrents)
         self._classes: dict[ClassKey, tuple[ClassValues, list[int]]] | None = None
+        self._keys: list[ClassKey] = []  # each torrent's class key, once ``classes`` has run
         self._values: dict[ClassKey, dict[str, Scalar | None]] = {}
         self._superior: dict[str, tuple[bool | None, bool | None]] | None = None
         self._seeding = (policy.seeding.min_seed_hours, policy.seeding.seed_window_days)
@@ -118,9 +119,9 @@ class TorrentRows(Sequence[Row]):
         """Each class's values and the positions of its torrents, in order."""
         if self._classes is None:
             frozen = self._frozen
+            self._keys = [class_key(t, frozen) for t in self._torrents]
             out: dict[ClassKey, tuple[ClassValues, list[int]]] = {}
-            for i, t in enumerate(self._torrents):
-                key = class_key(t, frozen)
+            for i, key in enumerate(self._keys):
                 found = out.get(key)
                 if found is None:
                     found = out[key] = (self._class_values(key), [])
@@ -140,11 +141,13 @@ class TorrentRows(Sequence[Row]):
     def _row(self, i: int) -> Row:
         row = self._rows[i]
         if row is None:
-            row = self._rows[i] = self._build(self._torrents[i])
+            t = self._torrents[i]
+            key = self._keys[i] if self._keys else class_key(t, self._frozen)
+            row = self._rows[i] = self._build(t, key)
         return row
 
-    def _build(self, t: Torrent) -> Row:
-        cls = self._class_values(class_key(t, self._frozen))
+    def _build(self, t: Torrent, key: ClassKey) -> Row:
+        cls = self._class_values(key)
         superior_exists, superior_seeding = self._superior_of(t)
         min_seed_hours, window_days = self._seeding
         own: dict[str, Scalar | None] = {
